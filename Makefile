@@ -1,0 +1,36 @@
+# Two commands: `make run` serves the app on the embedded default; `make test` runs the
+# whole suite on a throwaway PostgreSQL and Redis. Both set up what they need.
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench clean
+
+$(VENV)/bin/python:
+	@python=$$(scripts/find-python.sh) && echo "Using $$python" && $$python -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Optify is at http://$(HOST):$(PORT)/ — sign in with a user printed above."
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-test
+	scripts/test.sh $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,192 @@
+import zoneinfo
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def validate_timezone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/London).")
+
+
+class Company(models.Model):
+    class Plan(models.TextChoices):
+        STANDARD = "standard", "Standard"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    plan = models.CharField(max_length=20, choices=Plan, default=Plan.STANDARD)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(plan__in=["standard", "enterprise"]),
+                                   name="company_plan_valid"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def local_today(self, now=None):
+        """Today's calendar date in the company's timezone: the day every rule counts in."""
+        return timezone.localtime(now or timezone.now(), self.tzinfo).date()
+
+    @property
+    def is_enterprise(self):
+        return self.plan == self.Plan.ENTERPRISE
+
+
+class Location(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="location_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True, status=User.Status.ACTIVE)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """
+    Anyone Optify knows: administrators, coaches and coachees alike. A coach is any user
+    assigned as an engagement's coach; a coachee, the user an engagement is for.
+    """
+
+    class Status(models.TextChoices):
+        INTERNAL_RECORD = "internal_record", "Internal record"
+        INVITED = "invited", "Invited"
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    email = models.EmailField(max_length=254, unique=True)
+    full_name = models.CharField(max_length=200)
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="users", null=True, blank=True
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.INVITED)
+    # Derived, so that Django's auth (which filters on is_active in SQL, e.g. for
+    # password reset) agrees with `status`: internal records and inactive users are out.
+    is_active = models.GeneratedField(
+        expression=models.Q(status__in=["invited", "active"]),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+    is_global_admin = models.BooleanField(
+        "global administrator", default=False,
+        help_text="Sees and manages every engagement of the company.",
+    )
+    administered_locations = models.ManyToManyField(
+        Location, blank=True, related_name="administrators",
+        help_text="Location administrators (Enterprise plan) manage these locations' engagements.",
+    )
+    is_staff = models.BooleanField(default=False, help_text="May use the Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    # Small per-user UI preferences, NetBox's UserConfig: {"tables": {"EngagementTable":
+    # {"columns": [...]}}}.
+    preferences = models.JSONField(default=dict, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["internal_record", "invited", "active", "inactive"]
+                ),
+                name="user_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def clean(self):
+        super().clean()
+        self.email = self.email.lower()
+
+    @property
+    def can_sign_in(self):
+        return self.status in (self.Status.ACTIVE, self.Status.INVITED)
+
+    @property
+    def is_location_admin(self):
+        return self.administered_locations.exists()
+
+    @property
+    def is_company_admin(self):
+        return self.is_global_admin or self.is_location_admin
+
+    def get_preference(self, path, default=None):
+        node = self.preferences
+        for key in path.split("."):
+            if not isinstance(node, dict) or key not in node:
+                return default
+            node = node[key]
+        return node
+
+    def set_preference(self, path, value):
+        keys = path.split(".")
+        node = self.preferences
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        if value is None:
+            node.pop(keys[-1], None)
+        else:
+            node[keys[-1]] = value
+        self.save(update_fields=["preferences"])

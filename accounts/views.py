@@ -1,0 +1,74 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.tokens import default_token_generator
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from accounts.forms import InvitationAcceptForm, ResetPasswordForm, SignInForm
+
+User = get_user_model()
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    form_class = ResetPasswordForm
+    email_template_name = "emails/password-reset-body.txt"
+    html_email_template_name = "emails/password-reset-body.html"
+    subject_template_name = "emails/password-reset-subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+def _user_from_uid(uidb64):
+    try:
+        pk = force_str(urlsafe_base64_decode(uidb64))
+        return User.objects.get(pk=pk)
+    except (TypeError, ValueError, OverflowError, User.DoesNotExist):
+        return None
+
+
+@sensitive_post_parameters()
+@never_cache
+def accept_invitation(request, uidb64, token):
+    user = _user_from_uid(uidb64)
+    valid = (
+        user is not None
+        and user.status == User.Status.INVITED
+        and default_token_generator.check_token(user, token)
+    )
+    if not valid:
+        return render(request, "accounts/invitation_invalid.html", status=400)
+    form = InvitationAcceptForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to Optify, {user.get_short_name()}.")
+        return redirect("home")
+    return render(request, "accounts/accept_invitation.html", {"form": form, "invitee": user})

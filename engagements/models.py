@@ -1,0 +1,365 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
+
+from templates_app.models import EngagementKind
+
+ACTIVE_STATUSES = ("active", "coach_matching")
+ENDED_STATUSES = ("ended_early", "completed")
+
+
+class Progress(models.TextChoices):
+    ON_TRACK = "on_track", "On Track"
+    OFF_TRACK = "off_track", "Off Track"
+    NOT_TRACKED = "not_tracked", "Not tracking"
+
+
+# What a viewer who may not see an engagement's progress gets instead of it ("-").
+PROGRESS_HIDDEN = "hidden"
+
+
+class EngagementQuerySet(models.QuerySet):
+    """
+    Tenancy in one place. Every page, export, action, form dropdown and email reads
+    engagements through `visible_to(user)`; what it leaves out answers 404.
+    """
+
+    def _admin_scope(self, user):
+        """Engagements that `user` administers as an owner-company administrator."""
+        if not user.company_id:
+            return Q(pk__in=[])
+        if user.is_global_admin:
+            return Q(company_id=user.company_id)
+        # A subquery, not a list: the query count stays fixed whatever the user administers.
+        return Q(company_id=user.company_id, location__in=user.administered_locations.all())
+
+    def visible_to(self, user):
+        """
+        Rows `user` may see at all: owner-company administrators in scope, the coach, global
+        administrators of the coach's own company, and the coachee. Annotated with
+        `can_see_progress` (owner-company administrators in scope and the coach),
+        `can_manage` (owner-company administrators in scope), and `visible_progress` /
+        `visible_off_track_since`, which are what the viewer may be shown and filtered on.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none().annotate(
+                can_see_progress=Value(False), can_manage=Value(False),
+                visible_progress=Value(PROGRESS_HIDDEN),
+                visible_off_track_since=Value(None, output_field=models.DateField()),
+            )
+        admin = self._admin_scope(user)
+        coach = Q(coach_id=user.pk)
+        visible = admin | coach | Q(coachee_id=user.pk)
+        if user.is_global_admin and user.company_id:
+            visible |= Q(coach__company_id=user.company_id)
+        sees_progress = admin | coach
+        return self.filter(visible).annotate(
+            can_manage=Case(When(admin, then=Value(True)), default=Value(False)),
+            can_see_progress=Case(When(sees_progress, then=Value(True)), default=Value(False)),
+            visible_progress=Case(
+                When(sees_progress, then=F("progress")), default=Value(PROGRESS_HIDDEN)
+            ),
+            visible_off_track_since=Case(
+                When(sees_progress, then=F("off_track_since")),
+                default=Value(None, output_field=models.DateField()),
+            ),
+        )
+
+    def manageable_by(self, user):
+        return self.visible_to(user).filter(can_manage=True)
+
+    def running(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+
+class Engagement(models.Model):
+    Kind = EngagementKind
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        COACH_MATCHING = "coach_matching", "Coach matching"
+        ACTIVE = "active", "Active"
+        ENDED_EARLY = "ended_early", "Ended early"
+        COMPLETED = "completed", "Completed"
+
+    class EndReason(models.TextChoices):
+        GOALS_ACHIEVED_EARLY = "goals_achieved_early", "Goals achieved early"
+        CLIENT_LEFT = "client_left", "Client left the organisation"
+        CLIENT_REQUEST = "client_request", "Client request"
+        COACH_UNAVAILABLE = "coach_unavailable", "Coach unavailable"
+        BUDGET_CHANGE = "budget_change", "Budget or contract change"
+        NO_RESPONSE = "no_response", "No response from client"
+        OTHER = "other", "Other"
+
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.PROTECT, related_name="engagements"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_engagements",
+        help_text="The administrator responsible.",
+    )
+    location = models.ForeignKey(
+        "accounts.Location", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="engagements",
+    )
+    template = models.ForeignKey(
+        "templates_app.EngagementTemplate", on_delete=models.PROTECT, related_name="engagements"
+    )
+    kind = models.CharField(max_length=20, choices=EngagementKind)
+    coachee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coachee_engagements"
+    )
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="coach_engagements",
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    # The progress clock's start: the day it was activated or went into active coach matching.
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    end_reason = models.CharField(max_length=30, choices=EndReason, blank=True)
+    end_note = models.TextField(blank=True)
+
+    # Tracking snapshot, copied from the template at launch.
+    tracking_threshold_days = models.PositiveIntegerField(null=True, blank=True)
+    offtrack_notifications_enabled = models.BooleanField(default=False)
+    offtrack_reminder_every_days = models.PositiveIntegerField(null=True, blank=True)
+
+    # Stored progress, kept current by tracking/ (the evaluation of one and of many).
+    progress = models.CharField(max_length=20, choices=Progress, default=Progress.NOT_TRACKED)
+    off_track_since = models.DateField(null=True, blank=True)
+    last_activity_on = models.DateField(null=True, blank=True)
+    next_event_on = models.DateField(null=True, blank=True)
+    # The next company-local day on which time alone can change this engagement's progress
+    # (Healthchecks' `alert_after`): the daily job reads only rows due on or before today.
+    progress_due_on = models.DateField(null=True, blank=True)
+    progress_evaluated_on = models.DateField(null=True, blank=True)
+
+    objects = EngagementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_on", "-pk"]
+        indexes = [
+            models.Index(fields=["company", "status", "progress"], name="eng_company_status_prog"),
+            models.Index(fields=["company", "off_track_since"], name="eng_company_offtrack"),
+            models.Index(fields=["company", "started_on"], name="eng_company_started"),
+            models.Index(fields=["coach", "status"], name="eng_coach_status"),
+            models.Index(fields=["coachee", "status"], name="eng_coachee_status"),
+            models.Index(fields=["location", "status"], name="eng_location_status"),
+            models.Index(
+                fields=["progress_due_on"], name="eng_progress_due",
+                condition=Q(status__in=ACTIVE_STATUSES, progress_due_on__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "coach_matching", "active", "ended_early",
+                                        "completed"]),
+                name="engagement_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["one_on_one", "on_demand", "coach_matching"]),
+                name="engagement_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__in=["on_track", "off_track", "not_tracked"]),
+                name="engagement_progress_valid",
+            ),
+            # Only a coach-matching engagement may be without a coach once it has launched.
+            models.CheckConstraint(
+                condition=Q(coach__isnull=False) | Q(status__in=["draft", "coach_matching"])
+                | Q(kind="coach_matching"),
+                name="engagement_coach_required",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["coach_matching", "active", "ended_early", "completed"],
+                            started_on__isnull=False)
+                | Q(status="draft"),
+                name="engagement_launched_has_start",
+            ),
+            # Ended <=> it has an end date; only "ended early" carries a reason.
+            models.CheckConstraint(
+                condition=Q(status__in=ENDED_STATUSES, ended_on__isnull=False)
+                | (~Q(status__in=ENDED_STATUSES) & Q(ended_on__isnull=True)),
+                name="engagement_ended_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(started_on__isnull=True)
+                | Q(ended_on__gte=F("started_on")),
+                name="engagement_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="ended_early") | Q(end_reason=""),
+                name="engagement_reason_only_when_ended_early",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ended_early") | ~Q(end_reason=""),
+                name="engagement_ended_early_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(off_track_since__isnull=True) | Q(progress="off_track"),
+                name="engagement_off_track_since_only_off_track",
+            ),
+            models.CheckConstraint(
+                condition=Q(tracking_threshold_days__isnull=True)
+                | Q(tracking_threshold_days__gte=1),
+                name="engagement_threshold_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.coachee} — {self.template}"
+
+    def get_absolute_url(self):
+        return reverse("engagements:detail", args=[self.pk])
+
+    @property
+    def is_running(self):
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_ended(self):
+        return self.status in ENDED_STATUSES
+
+    @property
+    def is_tracked(self):
+        return self.is_running and self.tracking_threshold_days is not None
+
+
+class EventStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ScheduledEvent(models.Model):
+    """A dated event of an engagement; the progress rules read its date and status."""
+
+    Status = EventStatus
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE)
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField(default=60)
+    status = models.CharField(max_length=20, choices=EventStatus, default=EventStatus.SCHEDULED)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["starts_at"]
+
+    @classmethod
+    def event_constraints(cls, prefix):
+        return [
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "completed", "cancelled"]),
+                name=f"{prefix}_status_valid",
+            ),
+            # A cancelled event knows when it was cancelled: a future one counts from that day.
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancelled_at__isnull=False)
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                name=f"{prefix}_cancelled_has_time",
+            ),
+        ]
+
+
+class Session(ScheduledEvent):
+    notes = models.TextField(blank=True)
+
+    class Meta(ScheduledEvent.Meta):
+        default_related_name = "sessions"
+        indexes = [models.Index(fields=["engagement", "starts_at"], name="session_eng_starts")]
+        constraints = ScheduledEvent.event_constraints("session")
+
+    def __str__(self):
+        return f"Session {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class DiscoveryCall(ScheduledEvent):
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="discovery_calls",
+        help_text="The candidate coach.",
+    )
+
+    class Meta(ScheduledEvent.Meta):
+        default_related_name = "discovery_calls"
+        indexes = [models.Index(fields=["engagement", "starts_at"], name="call_eng_starts")]
+        constraints = ScheduledEvent.event_constraints("call")
+
+    def __str__(self):
+        return f"Discovery call {self.starts_at:%Y-%m-%d %H:%M} with {self.coach}"
+
+
+class CoachSelection(models.Model):
+    """The coach chosen in a coach-matching engagement, and the day: it counts as activity."""
+
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, related_name="coach_selection"
+    )
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    selected_on = models.DateField()
+    selected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.coach} selected on {self.selected_on}"
+
+
+class AuditEvent(models.Model):
+    """
+    Who did what, when: life-cycle actions on engagements and changes of a template's
+    tracking settings. The actor's name is copied so the record outlives the account.
+    """
+
+    class Action(models.TextChoices):
+        LAUNCHED = "launched", "Launched"
+        COACH_SELECTED = "coach_selected", "Coach selected"
+        ENDED_EARLY = "ended_early", "Ended early"
+        COMPLETED = "completed", "Marked complete"
+        SESSION_SCHEDULED = "session_scheduled", "Session scheduled"
+        DISCOVERY_CALL_SCHEDULED = "discovery_call_scheduled", "Discovery call scheduled"
+        TEMPLATE_TRACKING_CHANGED = "template_tracking_changed", "Template tracking changed"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=40, choices=Action)
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
+    template = models.ForeignKey(
+        "templates_app.EngagementTemplate", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="audit_events",
+    )
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["engagement", "created_at"], name="audit_eng_created")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.actor_name or 'system'}"
+
+    @classmethod
+    def record(cls, action, *, actor, company, engagement=None, template=None, **changes):
+        return cls.objects.create(
+            action=action, actor=actor, actor_name=str(actor) if actor else "",
+            company=company, engagement=engagement, template=template, changes=changes,
+        )

@@ -1,0 +1,74 @@
+from django.db import models
+
+from engagements.models import Progress
+
+
+class ProgressTransition(models.Model):
+    """
+    One change of an engagement's progress status, like a monitoring system's state flip.
+    `day` is the company-local day the change really happened, not when a job noticed it.
+    """
+
+    class Cause(models.TextChoices):
+        DAILY = "daily", "Daily evaluation"
+        SESSION = "session", "Session change"
+        DISCOVERY_CALL = "discovery_call", "Discovery call change"
+        COACH_SELECTED = "coach_selected", "Coach selected"
+        LAUNCH = "launch", "Launch"
+        END = "end", "Engagement ended"
+        MANUAL = "manual", "Manual evaluation"
+
+    engagement = models.ForeignKey(
+        "engagements.Engagement", on_delete=models.CASCADE, related_name="progress_transitions"
+    )
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    from_status = models.CharField(max_length=20, choices=Progress)
+    to_status = models.CharField(max_length=20, choices=Progress)
+    day = models.DateField()
+    cause = models.CharField(max_length=20, choices=Cause)
+    run = models.ForeignKey(
+        "tracking.EvaluationRun", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="transitions",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "-pk"]
+        indexes = [
+            models.Index(fields=["engagement", "day"], name="transition_eng_day"),
+            models.Index(fields=["company", "to_status", "day"], name="transition_company_to_day"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_status=models.F("to_status")),
+                name="transition_changes_status",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.engagement_id}: {self.from_status} → {self.to_status} on {self.day}"
+
+
+class EvaluationRun(models.Model):
+    """One daily evaluation of one company for one company-local day."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    evaluated = models.PositiveIntegerField(default=0)
+    on_track = models.PositiveIntegerField(default=0)
+    off_track = models.PositiveIntegerField(default=0)
+    not_tracked = models.PositiveIntegerField(default=0)
+    transitions_count = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day", "company"]
+        constraints = [
+            # A company is evaluated once per local day: the unique key makes re-runs no-ops.
+            models.UniqueConstraint(fields=["company", "day"], name="evaluation_run_once_a_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.company} {self.day}"
