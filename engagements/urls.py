@@ -1,3 +1,15 @@
+from django.urls import path
+
+from engagements import billing_views, lifecycle_views
+
 app_name = "engagements"
 
-urlpatterns = []
+urlpatterns = [
+    # Ending engagements and billing (issue 6).
+    path("<int:pk>/end-early/", lifecycle_views.end_early, name="end_early"),
+    path("<int:pk>/complete/", lifecycle_views.mark_complete, name="mark_complete"),
+    path("bulk/", lifecycle_views.bulk_action, name="bulk_action"),
+    path("ready-to-complete/", lifecycle_views.ready_to_complete, name="ready_to_complete"),
+    path("billing/", billing_views.billing, name="billing"),
+    path("billing.csv", billing_views.billing_csv, name="billing_csv"),
+]
