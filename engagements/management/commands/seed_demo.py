@@ -1,0 +1,250 @@
+"""
+A realistic demo data set showing every state: an enterprise company with locations, a
+standard company, and a coaching provider whose coaches coach the other two. Running it
+again changes nothing: everything is keyed on slugs and emails, and engagements are only
+created for a company that has none.
+"""
+
+import datetime as dt
+import random
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Company, Location
+from engagements.models import CoachSelection, DiscoveryCall, Engagement, Session
+from templates_app.models import EngagementKind, EngagementTemplate, ThresholdUnit
+
+User = get_user_model()
+PASSWORD = "optify-demo-2026"
+
+FIRST = ["Amara", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas",
+         "Kemi", "Liam", "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sami", "Tara",
+         "Umar", "Vera", "Wei", "Ximena", "Yusuf", "Zoe"]
+LAST = ["Okafor", "Schmidt", "Tanaka", "Silva", "Novak", "Haddad", "Lindqvist", "Moreau",
+        "Patel", "Kowalski", "Adeyemi", "Rossi", "Nakamura", "Fischer", "Costa", "O'Neill"]
+
+COMPANIES = [
+    # slug, name, plan, timezone, locations
+    ("northwind", "Northwind Health", Company.Plan.ENTERPRISE, "Europe/London",
+     ["London", "Manchester", "Dublin"]),
+    ("bluebird", "Bluebird Labs", Company.Plan.STANDARD, "America/Los_Angeles", []),
+    ("summit", "Summit Coaching", Company.Plan.STANDARD, "America/New_York", []),
+]
+
+TEMPLATES = [
+    # name, kind, threshold days, unit, notifications
+    ("Leadership 1:1 (3 weeks)", EngagementKind.ONE_ON_ONE, 21, ThresholdUnit.WEEKS, True),
+    ("New manager 1:1 (14 days)", EngagementKind.ONE_ON_ONE, 14, ThresholdUnit.DAYS, True),
+    ("On-demand support", EngagementKind.ON_DEMAND, 30, ThresholdUnit.DAYS, False),
+    ("Coach matching (2 weeks)", EngagementKind.COACH_MATCHING, 14, ThresholdUnit.WEEKS, True),
+    ("Executive coaching (untracked)", EngagementKind.ONE_ON_ONE, None, ThresholdUnit.DAYS, False),
+]
+
+
+class Command(BaseCommand):
+    help = "Load a realistic demo data set (idempotent) and print one sign-in per role."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--engagements", type=int, default=150,
+                            help="Engagements per client company (default 150, ~300 in all).")
+
+    def handle(self, *args, **options):
+        self.rng = random.Random(2026)
+        with transaction.atomic():
+            companies = {slug: self.company(slug, name, plan, tz, locations)
+                         for slug, name, plan, tz, locations in COMPANIES}
+            coaches = self.coaches(companies["summit"])
+            provider_admin = self.user(companies["summit"], "admin@summit.example",
+                                       "Sam Summit", is_global_admin=True)
+            created = 0
+            for slug in ("northwind", "bluebird"):
+                created += self.populate(companies[slug], coaches, options["engagements"])
+        self.evaluate_progress()
+        self.print_sign_ins(provider_admin)
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Created {created} demo engagements."))
+        else:
+            self.stdout.write("Demo data already present; nothing added.")
+
+    # -- people and companies ------------------------------------------------------------
+
+    def company(self, slug, name, plan, tz, location_names):
+        company, _ = Company.objects.get_or_create(
+            slug=slug, defaults={"name": name, "plan": plan, "timezone": tz}
+        )
+        for location_name in location_names:
+            Location.objects.get_or_create(company=company, name=location_name)
+        return company
+
+    def user(self, company, email, full_name, status=User.Status.ACTIVE, **extra):
+        user, created = User.objects.get_or_create(
+            email=email,
+            defaults={"full_name": full_name, "company": company, "status": status, **extra},
+        )
+        if created:
+            if status in (User.Status.ACTIVE, User.Status.INVITED):
+                user.set_password(PASSWORD)
+            else:
+                user.set_unusable_password()
+            user.save()
+        return user
+
+    def coaches(self, provider):
+        return [
+            self.user(provider, f"coach{i}@summit.example", f"{FIRST[i]} {LAST[i]}")
+            for i in range(8)
+        ]
+
+    def random_name(self):
+        return f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}"
+
+    # -- engagements -----------------------------------------------------------------------
+
+    def populate(self, company, coaches, count):
+        if company.engagements.exists():
+            return 0
+        today = company.local_today()
+        slug = company.slug
+        admin = self.user(company, f"admin@{slug}.example", f"{self.random_name()} (Admin)",
+                          is_global_admin=True)
+        locations = list(company.locations.all())
+        location_admins = []
+        for location in locations[:1]:
+            location_admin = self.user(
+                company, f"{location.name.lower()}-admin@{slug}.example",
+                f"{self.random_name()} ({location.name} admin)",
+            )
+            location_admin.administered_locations.add(location)
+            location_admins.append(location_admin)
+        # Some of the company's own staff coach too, and one hostile name that must
+        # render as text everywhere.
+        coaches = coaches + [self.user(company, f"coach@{slug}.example", self.random_name())]
+        templates = [
+            EngagementTemplate.objects.get_or_create(
+                company=company, name=name,
+                defaults={"kind": kind, "tracking_threshold_days": days,
+                          "tracking_threshold_unit": unit,
+                          "offtrack_notifications_enabled": notify},
+            )[0]
+            for name, kind, days, unit, notify in TEMPLATES
+        ]
+        statuses = [User.Status.ACTIVE] * 6 + [User.Status.INVITED] * 2 + [
+            User.Status.INTERNAL_RECORD]
+        coachees = []
+        for i in range(count):
+            name = self.random_name()
+            if i == 0:
+                name = 'Robert "<script>alert(1)</script>" Tables'
+            coachees.append(self.user(
+                company, f"client{i}@{slug}.example", name, status=self.rng.choice(statuses)
+            ))
+        sessions, calls = [], []
+        for coachee in coachees:
+            template = self.rng.choice(templates)
+            engagement = self.engagement(company, template, coachee, admin, locations, coaches,
+                                         today)
+            self.events(engagement, coaches, today, sessions, calls)
+        Session.objects.bulk_create(sessions)
+        DiscoveryCall.objects.bulk_create(calls)
+        return count
+
+    def engagement(self, company, template, coachee, admin, locations, coaches, today):
+        rng = self.rng
+        started_on = today - dt.timedelta(days=rng.randint(3, 200))
+        status = rng.choices(
+            [Engagement.Status.ACTIVE, Engagement.Status.ENDED_EARLY,
+             Engagement.Status.COMPLETED, Engagement.Status.DRAFT],
+            weights=[80, 8, 10, 2],
+        )[0]
+        kind = template.kind
+        if kind == EngagementKind.COACH_MATCHING and status == Engagement.Status.ACTIVE:
+            status = rng.choice([Engagement.Status.ACTIVE, Engagement.Status.COACH_MATCHING])
+        fields = {
+            "company": company, "owner": admin, "template": template, "kind": kind,
+            "coachee": coachee, "status": status,
+            "location": rng.choice(locations) if locations else None,
+            "coach": None if status == Engagement.Status.COACH_MATCHING else rng.choice(coaches),
+            **template.tracking_snapshot(),
+        }
+        if status != Engagement.Status.DRAFT:
+            fields["started_on"] = started_on
+            fields["launched_at"] = timezone.make_aware(
+                dt.datetime.combine(started_on, dt.time(9)), company.tzinfo
+            )
+        if status in (Engagement.Status.ENDED_EARLY, Engagement.Status.COMPLETED):
+            fields["ended_on"] = min(today, started_on + dt.timedelta(days=rng.randint(1, 150)))
+            fields["ended_by"] = admin
+            fields["ended_at"] = timezone.make_aware(
+                dt.datetime.combine(fields["ended_on"], dt.time(17)), company.tzinfo
+            )
+        if status == Engagement.Status.ENDED_EARLY:
+            fields["end_reason"] = rng.choice(Engagement.EndReason.values[:-1])
+        engagement = Engagement.objects.create(**fields)
+        if kind == EngagementKind.COACH_MATCHING and status == Engagement.Status.ACTIVE:
+            CoachSelection.objects.create(
+                engagement=engagement, coach=engagement.coach, selected_by=admin,
+                selected_on=min(today, started_on + dt.timedelta(days=rng.randint(3, 20))),
+            )
+        return engagement
+
+    def events(self, engagement, coaches, today, sessions, calls):
+        """Sessions (or discovery calls) spread from the start to a little after today."""
+        if engagement.status == Engagement.Status.DRAFT:
+            return
+        rng = self.rng
+        tz = engagement.company.tzinfo
+        last = engagement.ended_on or today + dt.timedelta(days=30)
+        matching = engagement.status == Engagement.Status.COACH_MATCHING
+        day = engagement.started_on
+        # A rhythm per engagement: some keep a steady cadence, some stall (and go off track).
+        cadence = rng.choice([7, 10, 14, 21, 35, 60])
+        while True:
+            day += dt.timedelta(days=rng.randint(max(1, cadence - 4), cadence + 4))
+            if day > last:
+                break
+            starts_at = timezone.make_aware(
+                dt.datetime.combine(day, dt.time(rng.choice([9, 11, 14, 16]))), tz
+            )
+            if day < today:
+                status = rng.choices(["completed", "cancelled"], weights=[85, 15])[0]
+            else:
+                status = rng.choices(["scheduled", "cancelled"], weights=[90, 10])[0]
+                if engagement.is_ended:
+                    status = "cancelled"
+            cancelled_at = (starts_at - dt.timedelta(days=rng.randint(0, 3))
+                            if status == "cancelled" else None)
+            if matching:
+                calls.append(DiscoveryCall(engagement=engagement, coach=rng.choice(coaches),
+                                           starts_at=starts_at, status=status,
+                                           cancelled_at=cancelled_at))
+            else:
+                sessions.append(Session(engagement=engagement, starts_at=starts_at,
+                                        status=status, cancelled_at=cancelled_at))
+
+    def evaluate_progress(self):
+        from tracking.evaluation import evaluate_all_now
+
+        evaluate_all_now()
+
+    def print_sign_ins(self, provider_admin):
+        rows = [
+            ("Global administrator (enterprise)", "admin@northwind.example"),
+            ("Location administrator (London)", "london-admin@northwind.example"),
+            ("Global administrator (standard)", "admin@bluebird.example"),
+            ("Coach (provider company)", "coach0@summit.example"),
+            ("Coaching-provider administrator", provider_admin.email),
+            ("Coachee", self.a_coachee_email()),
+        ]
+        self.stdout.write("\nDemo sign-ins (password for all: %s)" % PASSWORD)
+        for role, email in rows:
+            self.stdout.write(f"  {role:<36} {email}")
+        self.stdout.write("")
+
+    def a_coachee_email(self):
+        engagement = (Engagement.objects.filter(company__slug="northwind",
+                                                coachee__status=User.Status.ACTIVE)
+                      .select_related("coachee").order_by("pk").first())
+        return engagement.coachee.email if engagement else "-"
