@@ -3,21 +3,31 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
-def build_email(name, *, to, context, headers=None):
+def build_email(name, *, to, context, headers=None, unsubscribe_url=None):
     """
     The one way Optify composes an email: emails/<name>-subject.txt, -body.txt and
     -body.html rendered with `context` (plus SITE_URL), as a multipart message.
+
+    With `unsubscribe_url` (absolute), the message carries RFC 2369 `List-Unsubscribe` and
+    RFC 8058 `List-Unsubscribe-Post` headers, so mail clients offer one-click unsubscribe
+    (a POST to that URL), and the templates get it as `unsubscribe_url` for a visible link.
     """
-    context = {"SITE_URL": settings.SITE_URL, **context}
+    context = {"SITE_URL": settings.SITE_URL, "unsubscribe_url": unsubscribe_url, **context}
+    headers = dict(headers or {})
+    if unsubscribe_url:
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     text = render_to_string(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[to], headers=headers or {})
+    message = EmailMultiAlternatives(subject, text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
     return message
 
 
-def send_email(name, *, to, context, headers=None):
-    message = build_email(name, to=to, context=context, headers=headers)
+def send_email(name, *, to, context, headers=None, unsubscribe_url=None):
+    message = build_email(
+        name, to=to, context=context, headers=headers, unsubscribe_url=unsubscribe_url
+    )
     message.send()
     return message
