@@ -1,0 +1,171 @@
+"""
+Load on a real server: gunicorn + PostgreSQL with the benchmark data set, driven by wrk from
+a separate process on loopback — a mix of list, report, engagement pages and CSV exports as
+several users of several tenants, for a bounded time.
+
+    .venv/bin/python bench/load.py --database-url postgres://optify@127.0.0.1:PORT/optify_bench \
+        --duration 60 --connections 16
+
+Prints requests per second, p50/p95/p99 latencies and the count of non-2xx answers.
+Needs `wrk` (Debian package) and a data set seeded by bench/seed.py.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LUA = r"""
+local targets = {}
+local i = 0
+local bad = 0
+init = function(args)
+  for line in io.lines(args[1]) do
+    local path, cookie = line:match("^(%S+)%s+(%S+)$")
+    table.insert(targets, {path, cookie})
+  end
+  i = math.random(#targets)
+end
+request = function()
+  i = (i % #targets) + 1
+  local t = targets[i]
+  return wrk.format("GET", t[1], {["Cookie"] = "sessionid=" .. t[2], ["Host"] = "localhost"})
+end
+response = function(status, headers, body)
+  if status >= 300 then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format(
+    'RESULT {"requests": %d, "duration_us": %d, "errors_socket": %d, "errors_status": %d,' ..
+    ' "p50_ms": %.1f, "p95_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\n',
+    summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_targets(limit_users):
+    """Sessions for several users of several tenants, and the pages each may open."""
+    import django
+
+    django.setup()
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.urls import reverse
+
+    from accounts.models import User
+    from engagements.models import Engagement
+
+    users = list(User.objects.filter(is_global_admin=True, company__slug="bench-big")[:1])
+    users += list(User.objects.filter(is_global_admin=True).exclude(company__slug="bench-big")
+                  .order_by("pk")[:limit_users])
+    coach_ids = (Engagement.objects.filter(company__slug="bench-big")
+                 .values_list("coach_id", flat=True).order_by("pk")[:2])
+    users += list(User.objects.filter(pk__in=list(coach_ids)))
+    lines = []
+    for user in users:
+        session = SessionStore()
+        session["_auth_user_id"] = str(user.pk)
+        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_hash"] = user.get_session_auth_hash()
+        session.create()
+        key = session.session_key
+        pages = [
+            reverse("engagements:list"),
+            reverse("engagements:list") + "?progress=off_track",
+            reverse("engagements:list") + "?sort=-off_track_since",
+            reverse("engagements:list") + "?q=smith",
+            reverse("reports:report"),
+            reverse("reports:report") + "?progress=off_track",
+        ]
+        ids = Engagement.objects.visible_to(user).values_list("pk", flat=True)[:5]
+        pages += [reverse("engagements:detail", args=[pk]) for pk in ids]
+        if user.company.slug != "bench-big":  # the 200,000-row export is measured apart
+            pages.append(reverse("reports:export"))
+        lines += [f"{page} {key}" for page in pages]
+    return lines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--duration", type=int, default=60, help="seconds")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--users", type=int, default=4, help="admins of other tenants")
+    args = parser.parse_args()
+    if not args.database_url:
+        parser.error("--database-url or DATABASE_URL is required")
+
+    port = free_port()
+    env = {
+        **os.environ, "DATABASE_URL": args.database_url, "DEBUG": "false",
+        "SECRET_KEY": "load-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1", "SECURE_SSL_REDIRECT": "false",
+        "SITE_URL": f"http://127.0.0.1:{port}", "DJANGO_SETTINGS_MODULE": "optify.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+                   cwd=ROOT, env=env, check=True)
+    targets = build_targets(args.users)
+    with tempfile.TemporaryDirectory() as tmp:
+        targets_file = Path(tmp, "targets.txt")
+        targets_file.write_text("\n".join(targets) + "\n")
+        script = Path(tmp, "mix.lua")
+        script.write_text(LUA)
+        server = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "optify.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(args.workers), "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            # Warm up each worker's connections and caches before measuring.
+            subprocess.run(["wrk", "-t1", "-c4", "-d5s", "-s", str(script),
+                            f"http://127.0.0.1:{port}", "--", str(targets_file)],
+                           capture_output=True, check=True)
+            run = subprocess.run(
+                ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+                 "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}", "--",
+                 str(targets_file)],
+                capture_output=True, text=True, check=True,
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    result = json.loads(run.stdout.split("RESULT ", 1)[1])
+    result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+    result["targets"] = len(targets)
+    print(f"{len(targets)} distinct (page, user) targets, {args.connections} connections, "
+          f"{args.duration}s, gunicorn x{args.workers}")
+    print(f"requests/s {result['rps']}  p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  "
+          f"p99 {result['p99_ms']} ms  max {result['max_ms']} ms")
+    print(f"errors: socket {result['errors_socket']}, non-2xx {result['errors_status']}")
+    return 0 if result["errors_socket"] == 0 and result["errors_status"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
