@@ -1,3 +1,10 @@
+from django.urls import path
+
+from notifications import views
+
 app_name = "notifications"
 
-urlpatterns = []
+urlpatterns = [
+    path("settings/", views.settings_view, name="settings"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

@@ -1,0 +1,21 @@
+from django import forms
+
+from notifications.models import Role
+
+HELP = {
+    Role.COACHEE: "A friendly reminder when it's time to schedule your next session.",
+    Role.COACH: "A daily digest of the engagements you coach that went off track.",
+    Role.ADMINISTRATOR: "A daily digest of the engagements you own that went off track.",
+}
+
+
+class NudgePreferencesForm(forms.Form):
+    """One switch per role the user holds; the field names are the roles."""
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        for role in roles:
+            self.fields[role] = forms.BooleanField(
+                required=False, label=f"Off-track emails as {Role(role).label.lower()}",
+                help_text=HELP[role],
+            )

@@ -1,0 +1,216 @@
+"""
+Sending the outbox: claim due nudges, compose each digest, hand it to the mailer, record it.
+
+Delivery is AT-LEAST-ONCE, decided in `claim_due_nudges` and `send_due_nudges`:
+a nudge is marked "sending" and that is COMMITTED before the mailer is called; the outcome is
+recorded after. If the worker dies between the provider accepting the message and our UPDATE,
+the row stays "sending" and, once its lease (`LEASE`) has run out, is claimed again and sent
+again. We prefer a rare duplicate to a lost nudge; the Message-ID is stable per nudge
+(`<nudge-ID@...>`), so mail clients that de-duplicate on it show one. Every other case is
+exactly once: two senders never claim the same row (SELECT ... FOR UPDATE SKIP LOCKED), a crash
+before the claim leaves the row pending, and a provider error is retried with exponential
+backoff until it succeeds or `MAX_ATTEMPTS` is reached ("failed", re-sendable in the admin).
+"""
+
+import datetime as dt
+import logging
+import smtplib
+
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import mailers
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from engagements.models import Engagement, Progress
+from notifications.emails import build_email
+from notifications.models import Nudge, NudgeItem, NudgePreference, Role
+from notifications.tokens import make_unsubscribe_token
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attempts
+LEASE = dt.timedelta(minutes=10)  # a "sending" row older than this is presumed orphaned
+RETRYABLE = (AnymailError, smtplib.SMTPException, OSError)
+PERMANENT = (AnymailRecipientsRefused, smtplib.SMTPRecipientsRefused)
+
+
+def backoff(attempts):
+    return BACKOFF_BASE * (2 ** max(attempts - 1, 0))
+
+
+def engagement_url(engagement):
+    try:
+        path = engagement.get_absolute_url()
+    except NoReverseMatch:  # the engagement pages are another part's; keep mail working
+        path = f"/engagements/{engagement.pk}/"
+    return settings.SITE_URL + path
+
+
+def unsubscribe_url(user, role):
+    token = make_unsubscribe_token(user, role)
+    return settings.SITE_URL + reverse("notifications:unsubscribe", args=[token])
+
+
+def message_id_for(nudge):
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "optify"
+    return f"<nudge-{nudge.pk}@{domain}>"
+
+
+def digest_items(nudge):
+    """
+    The engagements this nudge may still show, read through `visible_to(recipient)` so that
+    tenancy and "Who may see progress" are enforced at send time too: an administrator or coach
+    only sees rows whose progress they may see; a coachee only their own engagements. Rows back
+    on track since the outbox was written are dropped. One query.
+    """
+    visible = Engagement.objects.visible_to(nudge.recipient).filter(
+        company_id=nudge.company_id, progress=Progress.OFF_TRACK
+    )
+    if nudge.role == Role.COACHEE:
+        visible = visible.filter(coachee_id=nudge.recipient_id)
+    else:
+        visible = visible.filter(can_see_progress=True)
+        if nudge.role == Role.COACH:
+            visible = visible.filter(coach_id=nudge.recipient_id)
+    items = (
+        NudgeItem.objects.filter(nudge=nudge, engagement__in=visible.values("pk"))
+        .select_related("engagement__coachee", "engagement__coach", "engagement__template")
+        .order_by("engagement__coachee__full_name", "engagement_id")
+    )
+    for item in items:
+        item.url = engagement_url(item.engagement)
+        yield item
+
+
+def compose(nudge):
+    """The email for `nudge`, or None when there is nothing left it may say."""
+    items = list(digest_items(nudge))
+    if not items:
+        return None
+    context = {
+        "recipient": nudge.recipient,
+        "company": nudge.company,
+        "role": nudge.role,
+        "day": nudge.day,
+        "items": items,
+        "reminders_only": all(i.reason == NudgeItem.Reason.REMINDER for i in items),
+        "settings_url": settings.SITE_URL + reverse("notifications:settings"),
+    }
+    return build_email(
+        f"offtrack-{nudge.role}",
+        to=nudge.recipient.email,
+        context=context,
+        headers={"Message-ID": message_id_for(nudge)},
+        unsubscribe_url=unsubscribe_url(nudge.recipient, nudge.role),
+    )
+
+
+def claim_due_nudges(limit=50, now=None):
+    """
+    Claims up to `limit` due nudges for this worker and commits the claim. SKIP LOCKED lets
+    concurrent senders take disjoint rows instead of queueing behind each other.
+    """
+    now = now or timezone.now()
+    due = Q(status=Nudge.Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=Nudge.Status.SENDING, claimed_at__lt=now - LEASE
+    )
+    with transaction.atomic():
+        ids = list(
+            Nudge.objects.select_for_update(skip_locked=True)
+            .filter(due)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Nudge.objects.filter(pk__in=ids).update(
+                status=Nudge.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return ids
+
+
+def _record(nudge, **fields):
+    # Conditional on our claim: if the lease ran out and another worker took the row, the
+    # later outcome wins and ours is not written over it.
+    return Nudge.objects.filter(
+        pk=nudge.pk, status=Nudge.Status.SENDING, claimed_at=nudge.claimed_at
+    ).update(**fields)
+
+
+def _retry_later(nudge, error, permanent=False):
+    failed = permanent or nudge.attempts >= MAX_ATTEMPTS
+    status = Nudge.Status.FAILED if failed else Nudge.Status.PENDING
+    _record(
+        nudge, status=status, last_error=f"{type(error).__name__}: {error}"[:2000],
+        next_attempt_at=timezone.now() + backoff(nudge.attempts),
+    )
+    return status
+
+
+def send_nudge(nudge, connection):
+    """Sends one claimed nudge and records the outcome. Returns its new status."""
+    now = timezone.now()
+    opted_out = NudgePreference.objects.filter(
+        user_id=nudge.recipient_id, role=nudge.role, enabled=False
+    ).exists()
+    message = None if opted_out else compose(nudge)
+    if message is None:
+        why = "Turned off by the recipient." if opted_out else "Nothing left to report."
+        _record(nudge, status=Nudge.Status.CANCELLED, last_error=why)
+        return Nudge.Status.CANCELLED
+    try:
+        connection.send_messages([message])
+    except RETRYABLE as error:
+        logger.warning("nudge %s attempt %s failed: %r", nudge.pk, nudge.attempts, error)
+        return _retry_later(nudge, error, permanent=isinstance(error, PERMANENT))
+    anymail_status = getattr(message, "anymail_status", None)
+    provider_id = getattr(anymail_status, "message_id", None) or message.extra_headers.get(
+        "Message-ID", ""
+    )
+    _record(
+        nudge, status=Nudge.Status.SENT, sent_at=now, message_id=str(provider_id)[:255],
+        last_error="",
+    )
+    logger.info("nudge %s sent to %s as %s", nudge.pk, nudge.recipient_id, nudge.role)
+    return Nudge.Status.SENT
+
+
+def send_due_nudges(batch_size=50):
+    """Sends everything due now, batch by batch. Returns {status: count}."""
+    counts = {}
+    connection = mailers.default
+    connection.open()
+    try:
+        while ids := claim_due_nudges(limit=batch_size):
+            nudges = Nudge.objects.filter(pk__in=ids).select_related("recipient", "company")
+            for nudge in nudges.order_by("pk"):
+                try:
+                    status = send_nudge(nudge, connection)
+                except Exception as error:
+                    # A bug in composing one digest must not stop the others: it is retried
+                    # like a provider error, then left failed for someone to look at.
+                    logger.exception("nudge %s could not be sent", nudge.pk)
+                    status = _retry_later(nudge, error)
+                counts[status] = counts.get(status, 0) + 1
+    finally:
+        connection.close()
+    return counts
+
+
+def next_due_at():
+    return (
+        Nudge.objects.filter(status=Nudge.Status.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
+def resend(queryset):
+    """The admin's "re-send": failed or cancelled nudges go back to pending with fresh attempts."""
+    return queryset.exclude(status=Nudge.Status.SENDING).update(
+        status=Nudge.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+    )

@@ -1,0 +1,52 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from notifications.forms import NudgePreferencesForm
+from notifications.models import Role
+from notifications.preferences import enabled_roles, roles_held, set_enabled
+from notifications.tokens import read_unsubscribe_token
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_view(request):
+    roles = roles_held(request.user)
+    enabled = enabled_roles(request.user)
+    form = NudgePreferencesForm(
+        request.POST or None, roles=roles, initial={role: role in enabled for role in roles}
+    )
+    if request.method == "POST" and form.is_valid():
+        for role in roles:
+            set_enabled(request.user, role, form.cleaned_data[role])
+        messages.success(request, "Your notification settings are saved.")
+        return redirect("notifications:settings")
+    return render(request, "notifications/settings.html", {"form": form, "roles": roles})
+
+
+# No sign-in and no CSRF token: the signed token is the credential, and RFC 8058 one-click
+# POSTs come from mail providers, which have neither a session nor our cookie.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    try:
+        user_pk, role = read_unsubscribe_token(token)
+        user = get_user_model().objects.get(pk=user_pk)
+        role = Role(role)
+    except signing.SignatureExpired:
+        return render(request, "notifications/unsubscribe_invalid.html", {"expired": True},
+                      status=400)
+    except (signing.BadSignature, ValueError, get_user_model().DoesNotExist):
+        return render(request, "notifications/unsubscribe_invalid.html", {"expired": False},
+                      status=400)
+    context = {"user_email": user.email, "role": role}
+    if request.method == "POST":
+        # GET only shows a button: link scanners and previews fetch URLs, and must not
+        # unsubscribe anyone. A mail client's one-click POST and our button both land here.
+        set_enabled(user, role, False)
+        return render(request, "notifications/unsubscribed.html", context)
+    return render(request, "notifications/unsubscribe.html", context)
