@@ -1,12 +1,40 @@
+import csv
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from engagements.billing import billing_summary, csv_rows
+
+
+def _global_admin_company(user):
+    # Billing is the company's contract: global administrators only, their company only.
+    if not (user.is_global_admin and user.company_id):
+        raise PermissionDenied("Only global administrators see billing.")
+    return user.company
 
 
 @login_required
+@require_GET
 def billing(request):
-    return HttpResponse("Billing: being built (issue 6).")
+    company = _global_admin_company(request.user)
+    summary = billing_summary(company, company.local_today())
+    return render(request, "billing/billing.html", {"company": company, "summary": summary})
 
 
 @login_required
+@require_GET
 def billing_csv(request):
-    return HttpResponse("Billing CSV: being built (issue 6).")
+    company = _global_admin_company(request.user)
+    today = company.local_today()
+    summary = billing_summary(company, today)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="optify-billing-{company.slug}-{today.isoformat()}.csv"'
+    )
+    writer = csv.writer(response)
+    for row in csv_rows(summary, company):
+        writer.writerow(row)
+    return response

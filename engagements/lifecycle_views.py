@@ -1,22 +1,151 @@
+"""
+End early / mark complete: a confirmation page (GET, linked from the row menu and the
+engagement page) that names the engagement and what will happen, and the action (POST).
+The bulk variant receives the Engagements list's selection and confirms the same way.
+"""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from engagements import lifecycle
+from engagements.lifecycle_forms import BulkActionForm, EndEarlyForm
+from engagements.models import ACTIVE_STATUSES, Engagement
+
+
+def _next_url(request):
+    """Where to go back to: the page the action came from, if it is ours, else the list."""
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("engagements:list")
+
+
+def _ending_view(request, pk, *, action):
+    engagement = lifecycle.get_manageable(request.user, pk)
+    form = EndEarlyForm(request.POST or None) if action == "end_early" else None
+    if engagement.is_ended:
+        # Refused with a clear message, whether it ended long ago or a second ago.
+        messages.error(request, lifecycle.ended_message(engagement))
+        if request.method == "POST":
+            return redirect(_next_url(request))
+    elif request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            if action == "end_early":
+                result = lifecycle.end_early(engagement, by=request.user,
+                                             reason=form.cleaned_data["reason"],
+                                             note=form.cleaned_data["note"])
+            else:
+                result = lifecycle.mark_complete(engagement, by=request.user)
+        except lifecycle.EndingRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            ended = result.ended[0]
+            messages.success(request, _done_message(action, [ended], result))
+        return redirect(_next_url(request))
+    return render(request, "engagements/lifecycle/confirm.html", {
+        "engagement": engagement,
+        "action": action,
+        "form": form,
+        "future": lifecycle.future_scheduled_events(engagement),
+        "next": _next_url(request),
+    })
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def end_early(request, pk):
-    return HttpResponse("End early: being built (issue 6).")
+    return _ending_view(request, pk, action="end_early")
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def mark_complete(request, pk):
-    return HttpResponse("Mark complete: being built (issue 6).")
+    return _ending_view(request, pk, action="mark_complete")
+
+
+def _done_message(action, ended, result):
+    what = f"{ended[0].coachee}'s engagement" if len(ended) == 1 else f"{len(ended)} engagements"
+    verb = "ended early" if action == "end_early" else "marked complete"
+    message = f"{what} {'was' if len(ended) == 1 else 'were'} {verb}."
+    cancelled = result.cancelled_sessions + result.cancelled_discovery_calls
+    if cancelled:
+        message += f" {cancelled} future scheduled event{'s' if cancelled != 1 else ''} cancelled."
+    return message
 
 
 @login_required
+@require_POST
 def bulk_action(request):
-    return HttpResponse("Bulk action: being built (issue 6).")
+    """
+    Two steps, both POST: the list posts the selection (`pk` repeated, `action`), this page
+    confirms it (listing the rows it will act on and those it will not), and posts again with
+    `confirm` to act. Rows the user cannot manage are never acted on.
+    """
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_next_url(request))
+    action, pks = form.cleaned_data["action"], form.cleaned_data["pk"]
+    if not request.user.is_company_admin:
+        raise PermissionDenied("Only administrators can end engagements.")
+    reason_form = EndEarlyForm(request.POST if "confirm" in request.POST else None) \
+        if action == "end_early" else None
+
+    if "confirm" in request.POST and (reason_form is None or reason_form.is_valid()):
+        if action == "end_early":
+            result = lifecycle.end_many_early(pks, by=request.user,
+                                              reason=reason_form.cleaned_data["reason"],
+                                              note=reason_form.cleaned_data["note"])
+        else:
+            result = lifecycle.complete_many(pks, by=request.user)
+        if result.ended:
+            messages.success(request, _done_message(action, result.ended, result))
+        if result.skipped:
+            messages.warning(request, f"{len(result.skipped)} selected engagement"
+                             f"{'s had' if len(result.skipped) != 1 else ' had'} already ended "
+                             "and were left as they were.")
+        if result.refused:
+            messages.error(request, f"{result.refused} selected engagement"
+                           f"{'s' if result.refused != 1 else ''} cannot be ended by you "
+                           "and were left as they were.")
+        return redirect(_next_url(request))
+
+    selected = list(Engagement.objects.visible_to(request.user).filter(pk__in=pks)
+                    .select_related("coachee", "coach", "template", "location")
+                    .order_by("coachee__full_name", "pk"))
+    actionable = [e for e in selected if e.can_manage and e.status in ACTIVE_STATUSES]
+    already_ended = [e for e in selected if e.can_manage and e.status not in ACTIVE_STATUSES]
+    refused = len(pks) - len(actionable) - len(already_ended)
+    future_counts = lifecycle.future_event_counts(actionable)
+    for engagement in actionable:
+        engagement.future_sessions, engagement.future_discovery_calls = future_counts[engagement.pk]
+    return render(request, "engagements/lifecycle/bulk_confirm.html", {
+        "action": action,
+        "action_label": dict(BulkActionForm.ACTIONS)[action],
+        "form": reason_form,
+        "engagements": actionable,
+        "already_ended": already_ended,
+        "refused": refused,
+        "next": _next_url(request),
+    })
 
 
 @login_required
+@require_GET
 def ready_to_complete(request):
-    return HttpResponse("May be ready to complete: being built (issue 6).")
+    if not request.user.is_company_admin:
+        raise PermissionDenied("Only administrators see engagements that may be ready to complete.")
+    engagements = list(lifecycle.ready_to_complete(request.user))
+    return render(request, "engagements/lifecycle/ready_to_complete.html", {
+        "engagements": engagements,
+        "idle_days": lifecycle.READY_TO_COMPLETE_IDLE_DAYS,
+    })
