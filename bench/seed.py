@@ -1,0 +1,321 @@
+"""
+Seed a PostgreSQL database with a large, realistic Optify data set, fast (COPY).
+
+    .venv/bin/python bench/seed.py                      # 1,000,000 engagements into optify_bench
+    .venv/bin/python bench/seed.py --engagements 20000  # a quick one
+
+Creates the database if it is missing, migrates it, empties Optify's tables, then COPYs:
+500 companies (one enterprise tenant, slug `bench-big`, with 20% of the engagements and 20
+locations), their administrators (the global administrator of bench-big signs in as
+`admin@bench-big.test` / `bench-password`), coaches, one coachee per engagement, four
+templates per company (tracked in days, in weeks, and untracked), engagements of every kind and
+status, about four sessions each (discovery calls and coach selections for coach matching), and
+finally computes every engagement's stored progress with tracking.evaluation. Deterministic for
+a given --seed and --today.
+
+The database URL defaults to $DATABASE_URL with its database name replaced by `optify_bench`.
+Other benchmarks import `bench_database_url()` and `setup_django()` from here.
+"""
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BIG_SLUG = "bench-big"
+BIG_ADMIN_EMAIL = "admin@bench-big.test"
+PASSWORD = "bench-password"
+TIMEZONES = [
+    "UTC", "Europe/London", "America/New_York", "America/Los_Angeles", "Asia/Tokyo",
+    "Australia/Sydney", "Pacific/Auckland", "Pacific/Honolulu", "Europe/Berlin", "Asia/Kolkata",
+]
+# (name, kind, threshold days, unit, weight)
+TEMPLATES = [
+    ("1:1 coaching (3 weeks)", "one_on_one", 21, "weeks", 50),
+    ("On-demand coaching (30 days)", "on_demand", 30, "days", 15),
+    ("Coach matching (2 weeks)", "coach_matching", 14, "weeks", 20),
+    ("Leadership 1:1 (untracked)", "one_on_one", None, "days", 15),
+]
+END_REASONS = ["goals_achieved_early", "client_left", "client_request", "coach_unavailable"]
+
+
+def bench_database_url(url=None):
+    """--database-url, or $DATABASE_URL pointing at the `optify_bench` database."""
+    if url:
+        return url
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        sys.exit("Set DATABASE_URL (e.g. `source /tmp/optify-dev/env`) or pass --database-url.")
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path="/optify_bench"))
+
+
+def ensure_database(url):
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+
+
+def setup_django(url):
+    """Point Django at `url` and set it up (benchmarks run the project's own code)."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optify.settings")
+    os.environ.setdefault("CONN_MAX_AGE", "0")
+    import django
+
+    django.setup()
+
+
+def line(*values):
+    """One row of COPY text format."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append("\\N")
+        elif v is True:
+            out.append("t")
+        elif v is False:
+            out.append("f")
+        else:
+            out.append(str(v))
+    return "\t".join(out) + "\n"
+
+
+class Rows:
+    """COPY text rows for one table, kept as large joined chunks until written."""
+
+    def __init__(self, table, columns):
+        self.table, self.columns = table, columns
+        self.chunks, self.buffer, self.rows = [], [], 0
+
+    def add(self, *values):
+        self.buffer.append(line(*values))
+        self.rows += 1
+        if len(self.buffer) >= 20000:
+            self.chunks.append("".join(self.buffer))
+            self.buffer = []
+
+    def write(self, cursor):
+        """COPY the rows (one COPY at a time per connection, hence the buffering)."""
+        self.chunks.append("".join(self.buffer))
+        with cursor.copy(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN") as copy:
+            while self.chunks:
+                copy.write(self.chunks.pop(0))
+
+
+def seed(*, engagements, companies, today, rng, password_hash):
+    """Generate every table's rows; returns {name: Rows} in COPY order and status counts."""
+    now = dt.datetime.combine(today, dt.time(5), tzinfo=dt.UTC)
+    stamp = now.isoformat()
+    big_share = engagements // 5
+    rest = engagements - big_share
+    per_company = [big_share] + [
+        rest // (companies - 1) + (1 if i < rest % (companies - 1) else 0)
+        for i in range(companies - 1)
+    ]
+    out = {
+        "company": Rows("accounts_company",
+                        ["id", "name", "slug", "timezone", "plan", "created_at"]),
+        "location": Rows("accounts_location", ["id", "name", "company_id"]),
+        "user": Rows("accounts_user",
+                     ["id", "password", "is_superuser", "email", "full_name", "status",
+                      "is_global_admin", "is_staff", "date_joined", "preferences",
+                      "company_id"]),
+        "admin_location": Rows("accounts_user_administered_locations",
+                               ["user_id", "location_id"]),
+        "template": Rows("templates_app_engagementtemplate",
+                         ["id", "name", "kind", "description", "tracking_threshold_days",
+                          "tracking_threshold_unit", "offtrack_notifications_enabled",
+                          "created_at", "updated_at", "company_id"]),
+        "engagement": Rows("engagements_engagement",
+                           ["id", "kind", "status", "created_at", "launched_at", "started_on",
+                            "ended_on", "ended_at", "end_reason", "end_note",
+                            "tracking_threshold_days", "offtrack_notifications_enabled",
+                            "progress", "coach_id", "coachee_id", "company_id", "ended_by_id",
+                            "location_id", "owner_id", "template_id"]),
+        "selection": Rows("engagements_coachselection",
+                          ["id", "selected_on", "created_at", "coach_id", "selected_by_id",
+                           "engagement_id"]),
+        "session": Rows("engagements_session",
+                        ["starts_at", "duration_minutes", "status", "cancelled_at",
+                         "created_at", "notes", "engagement_id"]),
+        "call": Rows("engagements_discoverycall",
+                     ["starts_at", "duration_minutes", "status", "cancelled_at", "created_at",
+                      "coach_id", "engagement_id"]),
+    }
+    user_id = location_id = template_id = engagement_id = 0
+    weights = [t[4] for t in TEMPLATES]
+    statuses = {}
+
+    def add_user(company, email, name, *, status="active", admin=False, usable=False):
+        nonlocal user_id
+        user_id += 1
+        out["user"].add(user_id, password_hash if usable else "!", False, email, name, status,
+                        admin, False, stamp, "{}", company)
+        return user_id
+
+    for c, count in enumerate(per_company, start=1):
+        big = c == 1
+        enterprise = big or c % 5 == 0
+        slug = BIG_SLUG if big else f"bench-{c:03d}"
+        out["company"].add(c, "Bench Big Enterprise" if big else f"Bench Company {c:03d}", slug,
+                           "Europe/London" if big else TIMEZONES[c % len(TIMEZONES)],
+                           "enterprise" if enterprise else "standard", stamp)
+        admin = add_user(c, BIG_ADMIN_EMAIL if big else f"admin@{slug}.test", f"Admin {slug}",
+                         admin=True, usable=True)
+        # Locations and their administrators: 20 for bench-big, 3 for other enterprises.
+        location_admins = []
+        for n in range(20 if big else (3 if enterprise else 0)):
+            location_id += 1
+            out["location"].add(location_id, f"Location {n + 1}", c)
+            uid = add_user(c, f"location{n + 1}@{slug}.test", f"Location Admin {n + 1}",
+                           usable=True)
+            out["admin_location"].add(uid, location_id)
+            location_admins.append((uid, location_id))
+        coaches = [add_user(c, f"coach{n}@{slug}.test", f"Coach {n} {slug}")
+                   for n in range(max(2, count // 25))]
+        company_templates = []
+        for name, kind, days, unit, _weight in TEMPLATES:
+            template_id += 1
+            out["template"].add(template_id, name, kind, "", days, unit, True, stamp, stamp, c)
+            company_templates.append((template_id, kind, days))
+
+        for n in range(count):
+            engagement_id += 1
+            tpl_id, kind, threshold = rng.choices(company_templates, weights)[0]
+            roll = rng.random()
+            if roll < 0.02:
+                status = "draft"
+            elif roll < 0.10:
+                status = "ended_early"
+            elif roll < 0.20:
+                status = "completed"
+            elif kind == "coach_matching" and rng.random() < 0.4:
+                status = "coach_matching"
+            else:
+                status = "active"
+            statuses[status] = statuses.get(status, 0) + 1
+            roll = rng.random()
+            coachee_status = ("internal_record" if roll < 0.1
+                              else "invited" if roll < 0.35 else "active")
+            coachee = add_user(c, f"coachee{n}@{slug}.test", f"Coachee {n} {slug}",
+                               status=coachee_status)
+            if location_admins:
+                owner, location = rng.choice(location_admins)
+                if rng.random() < 0.3:
+                    owner = admin
+            else:
+                owner, location = admin, None
+            coach = rng.choice(coaches)
+            started_on = None if status == "draft" else today - dt.timedelta(rng.randint(0, 400))
+            ended_on = ended_at = None
+            reason = ""
+            if status in ("ended_early", "completed"):
+                ended_on = started_on + dt.timedelta(rng.randint(0, (today - started_on).days))
+                ended_at = dt.datetime.combine(ended_on, dt.time(12), tzinfo=dt.UTC).isoformat()
+                reason = rng.choice(END_REASONS) if status == "ended_early" else ""
+            matching_phase = kind == "coach_matching" and status in ("draft", "coach_matching")
+            if matching_phase:
+                coach = None
+            elif kind == "coach_matching":
+                selected_on = min(today, started_on + dt.timedelta(rng.randint(3, 20)))
+                out["selection"].add(engagement_id, selected_on, stamp, coach, owner,
+                                     engagement_id)
+            launched_at = (None if started_on is None else
+                           dt.datetime.combine(started_on, dt.time(9), tzinfo=dt.UTC).isoformat())
+            out["engagement"].add(
+                engagement_id, kind, status, stamp, launched_at, started_on, ended_on, ended_at,
+                reason, "", threshold, True, "not_tracked", coach, coachee, c,
+                owner if ended_on else None, location, owner, tpl_id,
+            )
+            if started_on is None:
+                continue
+            for _ in range(rng.randint(1, 3) if matching_phase else rng.randint(2, 6)):
+                day = started_on + dt.timedelta(rng.randint(0, 210))
+                starts = dt.datetime.combine(day, dt.time(rng.randint(7, 18)), tzinfo=dt.UTC)
+                if day < today:
+                    ev_status = "completed" if rng.random() < 0.85 else "cancelled"
+                    cancelled = starts - dt.timedelta(days=1)
+                else:
+                    ev_status = "scheduled" if rng.random() < 0.85 else "cancelled"
+                    cancelled = now - dt.timedelta(days=rng.randint(0, 30))
+                cancelled = cancelled.isoformat() if ev_status == "cancelled" else None
+                if matching_phase:
+                    out["call"].add(starts.isoformat(), 30, ev_status, cancelled, stamp,
+                                    rng.choice(coaches), engagement_id)
+                else:
+                    out["session"].add(starts.isoformat(), 60, ev_status, cancelled, stamp, "",
+                                       engagement_id)
+    return out, statuses
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engagements", type=int, default=1_000_000)
+    parser.add_argument("--companies", type=int, default=500)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+
+    url = bench_database_url(args.database_url)
+    ensure_database(url)
+    setup_django(url)
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # the psycopg 3 cursor, for COPY
+        cursor.execute(
+            "TRUNCATE accounts_company, accounts_location, accounts_user,"
+            " templates_app_engagementtemplate, engagements_engagement RESTART IDENTITY CASCADE"
+        )
+        tables, statuses = seed(engagements=args.engagements, companies=args.companies,
+                                today=args.today, rng=random.Random(args.seed),
+                                password_hash=make_password(PASSWORD))
+        generated = time.monotonic() - started
+        users = tables["user"].rows
+        for rows in tables.values():
+            rows.write(cursor)
+        for table in ["accounts_company", "accounts_location", "accounts_user",
+                      "accounts_user_administered_locations", "templates_app_engagementtemplate",
+                      "engagements_engagement", "engagements_session",
+                      "engagements_discoverycall", "engagements_coachselection"]:
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                           f" coalesce((SELECT max(id) FROM {table}), 1))")
+    copied = time.monotonic() - started
+    print(f"generated in {generated:.1f}s, copied {args.engagements:,} engagements, "
+          f"{users:,} users in {copied:.1f}s "
+          f"({', '.join(f'{k} {v:,}' for k, v in sorted(statuses.items()))})")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+    from tracking.evaluation import evaluate_companies
+
+    t0 = time.monotonic()
+    counts = evaluate_companies(args.today)
+    print(f"evaluated progress in {time.monotonic() - t0:.1f}s: on_track={counts.on_track:,} "
+          f"off_track={counts.off_track:,} not_tracked={counts.not_tracked:,} "
+          f"transitions={counts.transitions:,}")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(f"seeded {url.rsplit('/', 1)[-1]} in {time.monotonic() - started:.1f}s total")
+
+
+if __name__ == "__main__":
+    main()

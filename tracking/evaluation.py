@@ -1,0 +1,299 @@
+"""
+Evaluating progress: of one engagement at once (when something that feeds the rules changes)
+and of many at once (the daily job, backfills, seeding). Both apply the rules of
+`tracking/rules.py`; `tests/tracking/test_equivalence.py` holds them to the same answers.
+
+Status changes are conditional UPDATEs: a row is written only if it is still as it was read,
+so two evaluations racing each other record each transition once (Healthchecks' sendalerts).
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Company
+from engagements.models import (
+    ACTIVE_STATUSES,
+    CoachSelection,
+    DiscoveryCall,
+    Engagement,
+    Session,
+)
+from tracking import rules
+from tracking.models import ProgressTransition
+
+log = logging.getLogger(__name__)
+
+Cause = ProgressTransition.Cause
+
+
+def transition_day(result, today):
+    """A flip to Off Track happened on its off-track-since day; any other on the day noticed."""
+    return result.off_track_since or today
+
+
+# ---------------------------------------------------------------------------------------------
+# One engagement
+
+
+def _local_day(moment, tz):
+    return timezone.localtime(moment, tz).date() if moment else None
+
+
+def engagement_events(engagement, tz):
+    """The events that count in the engagement's current phase, as rules.Event values."""
+    model = DiscoveryCall if engagement.status == Engagement.Status.COACH_MATCHING else Session
+    rows = model.objects.filter(engagement_id=engagement.pk).values_list(
+        "starts_at", "status", "cancelled_at"
+    )
+    return [rules.Event(_local_day(s, tz), status, _local_day(c, tz)) for s, status, c in rows]
+
+
+def compute_engagement(engagement, today):
+    """The rules' Result for `engagement` on `today` (reads its events; writes nothing)."""
+    if engagement.status not in ACTIVE_STATUSES:
+        return rules.NOT_TRACKED
+    tz = engagement.company.tzinfo
+    selected_on = None
+    if (engagement.kind == Engagement.Kind.COACH_MATCHING
+            and engagement.status == Engagement.Status.ACTIVE):
+        selected_on = (
+            CoachSelection.objects.filter(engagement_id=engagement.pk)
+            .values_list("selected_on", flat=True).first()
+        )
+    return rules.evaluate(
+        status=engagement.status, threshold_days=engagement.tracking_threshold_days,
+        started_on=engagement.started_on, today=today,
+        events=engagement_events(engagement, tz), selected_on=selected_on,
+    )
+
+
+def evaluate_engagement(engagement, *, cause, today=None):
+    """
+    Evaluate `engagement` now and store its progress; record a ProgressTransition if its status
+    changed. Call it at once, inside your transaction, after a session or discovery call is
+    scheduled, moved, cancelled or completed, a coach selected, or the engagement launched or
+    ended. `today` defaults to the company-local date. Returns the transition or None.
+
+    Queries: the events of the current phase (plus the coach selection of a matched
+    engagement), one conditional UPDATE, and one INSERT when the status changed.
+    """
+    if today is None:
+        today = engagement.company.local_today()
+    result = compute_engagement(engagement, today)
+    values = {
+        "progress": result.progress,
+        "off_track_since": result.off_track_since,
+        "last_activity_on": result.last_activity_on,
+        "next_event_on": result.next_event_on,
+        "progress_due_on": result.due_on,
+        "progress_evaluated_on": today,
+    }
+    old = engagement.progress
+    # Conditional on the status we believe is stored: if a concurrent evaluation changed it
+    # first, read the winner's status and try again, so the transition has the right `from`.
+    for _ in range(3):
+        if Engagement.objects.filter(pk=engagement.pk, progress=old).update(**values):
+            break
+        old = Engagement.objects.filter(pk=engagement.pk).values_list("progress", flat=True).get()
+    else:  # pragma: no cover - three concurrent writers in a row
+        raise RuntimeError(f"engagement {engagement.pk}: progress kept changing under us")
+    for name, value in values.items():
+        setattr(engagement, name, value)
+    if old == result.progress:
+        return None
+    return ProgressTransition.objects.create(
+        engagement_id=engagement.pk, company_id=engagement.company_id, from_status=old,
+        to_status=result.progress, day=transition_day(result, today), cause=cause,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Many engagements, in one statement
+
+# One statement evaluates every engagement in scope, writes the rows whose stored values it
+# read, and records the transitions. The ORM cannot express UPDATE ... FROM a grouped
+# subquery together with an INSERT of the changed rows, so it is raw SQL, kept readable in
+# named steps:
+#   scope     the companies and the company-local "today" each is evaluated on;
+#   target    the engagements to evaluate (all of them, or only those due: progress_due_on <=
+#             today, read through the partial index eng_progress_due), with the row's xmin;
+#   ev        their events in the current phase (discovery calls while coach matching,
+#             sessions otherwise), dated in the company's timezone;
+#   agg       per engagement: latest activity on or before today, next scheduled event after
+#             today, first event day after today;
+#   decided   the rules of DESIGN.md (same as tracking/rules.py);
+#   updated   the conditional UPDATE: only rows not written since we read them (xmin
+#             unchanged), so a concurrent evaluate_engagement() wins and nothing is recorded
+#             twice;
+#   inserted  one ProgressTransition per changed status, dated when it really happened.
+EVALUATE_SQL = """
+WITH scope (company_id, today) AS (
+    SELECT * FROM unnest(%(company_ids)s::bigint[], %(days)s::date[])
+),
+target AS MATERIALIZED (
+    SELECT e.id, e.company_id, e.xmin AS seen_xmin, e.progress AS old_progress, e.status,
+           e.started_on, e.tracking_threshold_days AS threshold, s.today, c.timezone AS tz,
+           CASE WHEN e.kind = 'coach_matching' AND e.status = 'active'
+                THEN cs.selected_on END AS selected_on
+    FROM {engagement} e
+    JOIN scope s ON s.company_id = e.company_id
+    JOIN {company} c ON c.id = e.company_id
+    LEFT JOIN {selection} cs ON cs.engagement_id = e.id
+    WHERE {due_filter}
+),
+ev AS (
+    SELECT t.id, t.today, x.status,
+           (x.starts_at AT TIME ZONE t.tz)::date AS day,
+           (x.cancelled_at AT TIME ZONE t.tz)::date AS cancelled_day
+    FROM target t JOIN {session} x ON x.engagement_id = t.id
+    WHERE t.status = 'active'
+    UNION ALL
+    SELECT t.id, t.today, x.status,
+           (x.starts_at AT TIME ZONE t.tz)::date,
+           (x.cancelled_at AT TIME ZONE t.tz)::date
+    FROM target t JOIN {call} x ON x.engagement_id = t.id
+    WHERE t.status = 'coach_matching'
+),
+agg AS (
+    SELECT id,
+           max(CASE WHEN day <= today THEN day
+                    WHEN status = 'cancelled' AND cancelled_day <= today THEN cancelled_day
+               END) AS last_event,
+           min(day) FILTER (WHERE status = 'scheduled' AND day > today) AS next_event,
+           min(day) FILTER (WHERE day > today) AS future_day
+    FROM ev GROUP BY id
+),
+computed AS (
+    SELECT t.*, a.next_event,
+           GREATEST(CASE WHEN t.started_on <= t.today THEN t.started_on END,
+                    CASE WHEN t.selected_on <= t.today THEN t.selected_on END,
+                    a.last_event) AS last_activity,
+           LEAST(CASE WHEN t.started_on > t.today THEN t.started_on END,
+                 CASE WHEN t.selected_on > t.today THEN t.selected_on END,
+                 a.future_day) AS changes_on
+    FROM target t LEFT JOIN agg a ON a.id = t.id
+),
+decided AS (
+    SELECT *,
+           CASE WHEN status NOT IN ('active', 'coach_matching') OR threshold IS NULL
+                    THEN 'not_tracked'
+                WHEN next_event IS NOT NULL OR last_activity IS NULL
+                     OR today < last_activity + threshold
+                    THEN 'on_track'
+                ELSE 'off_track'
+           END AS progress
+    FROM computed
+),
+updated AS (
+    UPDATE {engagement} e SET
+        progress = d.progress,
+        off_track_since = CASE WHEN d.progress = 'off_track'
+                               THEN d.last_activity + d.threshold END,
+        last_activity_on = CASE WHEN d.status IN ('active', 'coach_matching')
+                                THEN d.last_activity END,
+        next_event_on = CASE WHEN d.status IN ('active', 'coach_matching')
+                             THEN d.next_event END,
+        progress_due_on = CASE
+            WHEN d.status NOT IN ('active', 'coach_matching') THEN NULL
+            WHEN d.progress = 'on_track' AND d.next_event IS NULL AND d.last_activity IS NOT NULL
+                THEN LEAST(d.last_activity + d.threshold, d.changes_on)
+            ELSE d.changes_on END,
+        progress_evaluated_on = d.today
+    FROM decided d
+    WHERE e.id = d.id AND e.xmin = d.seen_xmin
+    RETURNING e.id, e.company_id, d.old_progress, e.progress, e.off_track_since, d.today
+),
+inserted AS (
+    INSERT INTO {transition}
+        (engagement_id, company_id, from_status, to_status, day, cause, run_id, created_at)
+    SELECT id, company_id, old_progress, progress, COALESCE(off_track_since, today),
+           %(cause)s, %(run_id)s, now()
+    FROM updated WHERE progress <> old_progress
+    RETURNING 1
+)
+SELECT
+    count(*) FILTER (WHERE progress = 'on_track'),
+    count(*) FILTER (WHERE progress = 'off_track'),
+    count(*) FILTER (WHERE progress = 'not_tracked'),
+    (SELECT count(*) FROM inserted)
+FROM updated
+"""
+
+ALL_ROWS = "true"
+# Only what time alone can have changed: running engagements whose due day has come. The
+# status condition repeats the partial index's predicate so that PostgreSQL uses it.
+DUE_ROWS = ("e.status IN ('active', 'coach_matching') AND e.progress_due_on IS NOT NULL"
+            " AND e.progress_due_on <= s.today")
+
+
+def _sql(due_filter):
+    return EVALUATE_SQL.format(
+        engagement=Engagement._meta.db_table, company=Company._meta.db_table,
+        selection=CoachSelection._meta.db_table, session=Session._meta.db_table,
+        call=DiscoveryCall._meta.db_table, transition=ProgressTransition._meta.db_table,
+        due_filter=due_filter,
+    )
+
+
+@dataclass
+class Counts:
+    """What one set-based evaluation wrote: statuses of the rows evaluated, transitions."""
+
+    on_track: int = 0
+    off_track: int = 0
+    not_tracked: int = 0
+    transitions: int = 0
+    companies: dict = field(default_factory=dict)
+
+    @property
+    def evaluated(self):
+        return self.on_track + self.off_track + self.not_tracked
+
+
+def evaluate_many(days_by_company, *, cause, only_due=False, run=None):
+    """
+    Evaluate the engagements of several companies in one statement. `days_by_company` maps
+    company id -> the company-local date to evaluate on. With `only_due`, only engagements
+    whose stored due day has come (the daily job); otherwise all of them. Transitions are
+    recorded with `cause` and linked to `run` (an EvaluationRun) if given.
+    """
+    if not days_by_company:
+        return Counts()
+    company_ids = list(days_by_company)
+    params = {
+        "company_ids": company_ids,
+        "days": [days_by_company[pk] for pk in company_ids],
+        "cause": cause,
+        "run_id": run.pk if run else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(DUE_ROWS if only_due else ALL_ROWS), params)
+        on_track, off_track, not_tracked, transitions = cursor.fetchone()
+    return Counts(on_track, off_track, not_tracked, transitions)
+
+
+def local_days(companies, now=None):
+    """{company id: company-local date} at the instant `now`."""
+    now = now or timezone.now()
+    return {company.pk: company.local_today(now) for company in companies}
+
+
+def evaluate_companies(today=None, *, companies=None, cause=Cause.MANUAL, only_due=False):
+    """
+    Evaluate every engagement of `companies` (default: all) on `today` (a date applied to
+    every company, or None for each company's own local date). For seeding and backfills;
+    returns Counts. The daily job uses tracking.jobs.run_daily_evaluation instead.
+    """
+    if companies is None:
+        companies = Company.objects.only("pk", "timezone")
+    days = local_days(companies) if today is None else {company.pk: today for company in companies}
+    with transaction.atomic():
+        return evaluate_many(days, cause=cause, only_due=only_due)
+
+
+def as_date(value):
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
