@@ -1,0 +1,95 @@
+"""
+The report's 12-week trend as a server-rendered SVG: no chart library, no script, and
+readable without colour — the two series differ by line style and marker shape, carry
+their names at the line ends and their values at every point, and the same numbers are
+on the page as a table for screen readers.
+"""
+
+from dataclasses import dataclass
+
+WIDTH = 720
+HEIGHT = 260
+LEFT, RIGHT, TOP, BOTTOM = 44, 86, 20, 44
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    value: int
+    label_y: float
+
+    @property
+    def box_x(self):
+        return round(self.x - 4, 1)
+
+    @property
+    def box_y(self):
+        return round(self.y - 4, 1)
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    name: str
+    points: list
+    path: str
+
+    @property
+    def end(self):
+        return self.points[-1]
+
+    @property
+    def name_x(self):
+        return round(self.end.x + 10, 1)
+
+
+def _nice_max(value):
+    """The axis top: a round number at or above `value` (at least 4, for 4 gridlines)."""
+    if value <= 4:
+        return 4
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        top = step * magnitude
+        if top >= value:
+            return int(top) if top == int(top) else top
+    return value  # pragma: no cover - the loop always returns
+
+
+def trend_chart(weeks):
+    """Geometry for templates/reports/_trend_chart.html from `history.weekly_trend()`."""
+    top_value = _nice_max(max([p.on_track for p in weeks] + [p.off_track for p in weeks] + [0]))
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+    step = plot_w / max(len(weeks) - 1, 1)
+
+    def y_of(value):
+        return round(TOP + plot_h - plot_h * value / top_value, 1)
+
+    def series(key, name, label_offset):
+        points = [
+            Point(x=round(LEFT + i * step, 1), y=y_of(getattr(week, key)),
+                  value=getattr(week, key), label_y=y_of(getattr(week, key)) + label_offset)
+            for i, week in enumerate(weeks)
+        ]
+        path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
+        return Series(key=key, name=name, points=points, path=path)
+
+    on = series("on_track", "On track", -8)
+    off = series("off_track", "Off track", 16)
+    gridlines = [
+        {"y": y_of(top_value * i / 4), "value": _fmt(top_value * i / 4)} for i in range(5)
+    ]
+    xlabels = [
+        {"x": round(LEFT + i * step, 1), "text": week.week_start.strftime("%d %b")}
+        for i, week in enumerate(weeks)
+    ]
+    return {
+        "width": WIDTH, "height": HEIGHT, "left": LEFT, "axis_x": LEFT - 6, "right": WIDTH - RIGHT,
+        "bottom": HEIGHT - BOTTOM, "xlabel_y": HEIGHT - BOTTOM + 18,
+        "series": [on, off], "gridlines": gridlines, "xlabels": xlabels, "weeks": weeks,
+    }
+
+
+def _fmt(value):
+    return str(int(value)) if value == int(value) else f"{value:g}"

@@ -1,0 +1,217 @@
+"""
+The report's CSV export: exactly the filtered rows and the chosen columns, streamed.
+
+Both paths run the *same* inner query (the filtered, visible_to()-restricted, ordered
+queryset's raw column values) and apply the same formatting rules:
+
+- every cell is quoted, a quote inside doubled (RFC 4180, and OWASP's advice for exports);
+- dates in ISO format (YYYY-MM-DD);
+- an empty cell reads as the table shows it ("—", or "-" in progress columns); progress
+  columns read the `visible_*` annotations, so they show "-" wherever the viewer may not
+  see progress;
+- formula injection, as OWASP recommends: a text cell starting with =, +, -, @, tab or
+  carriage return gets a leading single quote, so a spreadsheet reads it as text. A cell
+  that is exactly "-" (the hidden / not-tracked mark) is left alone: it is not a formula,
+  and "'-" would be noise. Only text cells can start so: dates, numbers and our own labels
+  never do.
+
+On PostgreSQL the rules are written in SQL and the file comes out of
+`COPY (...) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)` through psycopg 3, so Python only
+passes buffers along; elsewhere (SQLite, the embedded default) a Python writer formats rows
+from `.iterator()`. tests/reports/test_export.py runs both on PostgreSQL and compares bytes.
+"""
+
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+
+from engagements.models import PROGRESS_HIDDEN, Engagement, Progress
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+HIDDEN = "-"
+BUFFER_BYTES = 256 * 1024
+CHUNK_ROWS = 5000
+
+
+def person(path):
+    """A user shown by name, or by email when the name is blank (as the table shows them)."""
+    return Coalesce(NullIf(F(f"{path}__full_name"), Value("")), F(f"{path}__email"))
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """
+    How one table column is written to CSV. `value` is an ORM expression for the raw value
+    (what the table's cell shows); `kind` picks the formatting rule: "text" (formula-escaped),
+    "date" (ISO), "choice" (its label from `labels`) or "days_until" (whole days from the
+    row's company-local today to the date, never below 0, as the table shows); `empty` is
+    what an empty value reads: the table column's `default`.
+    """
+
+    value: object
+    kind: str = "text"
+    labels: dict = field(default_factory=dict)
+    empty: str = ""
+
+
+PROGRESS_LABELS = {
+    Progress.ON_TRACK: "On Track",
+    Progress.OFF_TRACK: "Off Track",
+    Progress.NOT_TRACKED: HIDDEN,
+    PROGRESS_HIDDEN: HIDDEN,
+}
+
+
+def export_columns():
+    """
+    Keyed by EngagementTable's column names: tests/reports/test_export.py checks that every
+    column the table lets a user choose has one, so a new column cannot silently vanish
+    from the CSV.
+    """
+    return {
+        "coachee": ExportColumn(person("coachee")),
+        "coach": ExportColumn(person("coach"), empty="—"),
+        "template": ExportColumn(F("template__name")),
+        "kind": ExportColumn(F("kind"), kind="choice", labels=dict(Engagement.Kind.choices)),
+        "status": ExportColumn(F("status"), kind="choice",
+                               labels=dict(Engagement.Status.choices)),
+        "owner": ExportColumn(person("owner")),
+        "location": ExportColumn(F("location__name"), empty="—"),
+        "started_on": ExportColumn(F("started_on"), kind="date"),
+        "last_activity_on": ExportColumn(F("last_activity_on"), kind="date", empty="—"),
+        "next_event_on": ExportColumn(F("next_event_on"), kind="date", empty="—"),
+        "progress": ExportColumn(F("visible_progress"), kind="choice", labels=PROGRESS_LABELS),
+        "off_track_since": ExportColumn(F("visible_off_track_since"), kind="date", empty=HIDDEN),
+        "days_until_off_track": ExportColumn(
+            F("visible_progress_due_on"), kind="days_until", empty=HIDDEN
+        ),
+    }
+
+
+def _raw_rows(queryset, columns):
+    """The inner query both paths share: the raw values, then the row's company timezone."""
+    annotations = {f"c{i}": column.value for i, column in enumerate(columns)}
+    return queryset.annotate(**annotations, row_tz=F("company__timezone")).values_list(
+        *annotations, "row_tz"
+    )
+
+
+# -- The Python path -------------------------------------------------------------------
+
+
+def format_cell(column, value, now, tz):
+    if value is None or value == "":
+        return column.empty
+    if column.kind == "date":
+        return value.isoformat()
+    if column.kind == "days_until":
+        today = timezone.localtime(now, zoneinfo.ZoneInfo(tz)).date()
+        return str(max((value - today).days, 0))
+    if column.kind == "choice":
+        return column.labels.get(value, value)
+    text = str(value)
+    if column.kind == "text" and text.startswith(FORMULA_STARTS) and text != HIDDEN:
+        return "'" + text
+    return text
+
+
+def csv_line(cells):
+    """Every cell quoted, quotes doubled, LF line ends: PostgreSQL's FORCE_QUOTE * output."""
+    return ",".join('"' + cell.replace('"', '""') + '"' for cell in cells) + "\n"
+
+
+def python_rows(queryset, columns, now):
+    """The rows as CSV bytes, formatted in Python over a server-side cursor where there is one."""
+    lines = []
+    size = 0
+    for row in _raw_rows(queryset, columns).iterator(chunk_size=CHUNK_ROWS):
+        tz = row[-1]
+        line = csv_line([format_cell(c, v, now, tz) for c, v in zip(columns, row, strict=False)])
+        lines.append(line)
+        size += len(line)
+        if size >= BUFFER_BYTES:
+            yield "".join(lines).encode()
+            lines, size = [], 0
+    if lines:
+        yield "".join(lines).encode()
+
+
+# -- The PostgreSQL COPY path -----------------------------------------------------------
+
+_TEXT_SQL = (
+    "CASE WHEN left({ref}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) AND {ref} <> '-' "
+    "THEN chr(39) || {ref} ELSE {ref} END"
+)
+
+
+def _sql_cell(column, ref, now):
+    """The SQL for one formatted cell of the raw value `ref`, and its parameters."""
+    params = []
+    if column.kind == "date":
+        sql = f"to_char({ref}, 'YYYY-MM-DD')"
+    elif column.kind == "days_until":
+        sql = f"GREATEST({ref} - (%s::timestamptz AT TIME ZONE sub.row_tz)::date, 0)::text"
+        params.append(now)
+    elif column.kind == "choice":
+        whens = []
+        for value, label in column.labels.items():
+            whens.append("WHEN %s THEN %s")
+            params += [str(value), label]
+        sql = f"CASE {ref} {' '.join(whens)} ELSE {ref}::text END"
+    else:
+        sql = _TEXT_SQL.format(ref=ref)
+    # NULL and '' read as the column's empty mark, as in format_cell.
+    return f"CASE WHEN {ref} IS NULL OR {ref}::text = '' THEN %s ELSE {sql} END", [
+        column.empty, *params
+    ]
+
+
+def copy_statement(queryset, columns, now):
+    """`COPY (...) TO STDOUT` of the formatted rows, and its parameters."""
+    inner_sql, inner_params = _raw_rows(queryset, columns).query.sql_with_params()
+    cells, params = [], []
+    for i, column in enumerate(columns):
+        sql, cell_params = _sql_cell(column, f"sub.c{i}", now)
+        cells.append(sql)
+        params += cell_params
+    # The outer SELECT is a plain projection of the ordered subquery: PostgreSQL pulls it
+    # up into one query and keeps the subquery's ORDER BY.
+    statement = (
+        f"COPY (SELECT {', '.join(cells) or 'NULL'} FROM ({inner_sql}) AS sub) "
+        "TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
+    )
+    return statement, [*params, *inner_params]
+
+
+def copy_rows(queryset, columns, now):
+    """The rows as CSV bytes straight from PostgreSQL's COPY, in buffers of ~256 kB."""
+    statement, params = copy_statement(queryset, columns, now)
+    buffer = bytearray()
+    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+        for block in copy:
+            buffer += block
+            if len(buffer) >= BUFFER_BYTES:
+                yield bytes(buffer)
+                buffer.clear()
+    if buffer:
+        yield bytes(buffer)
+
+
+def csv_stream(queryset, names, headers, now=None, use_copy=None):
+    """
+    The whole file: a UTF-8 byte-order mark (so Excel reads UTF-8), the header row, then the
+    rows of `queryset` (already filtered, restricted and ordered) for the columns `names`.
+    `use_copy` defaults to PostgreSQL's COPY when the database is PostgreSQL.
+    """
+    now = now or timezone.now()
+    if use_copy is None:
+        use_copy = connection.vendor == "postgresql"
+    registry = export_columns()
+    columns = [registry[name] for name in names]
+    yield ("\ufeff" + csv_line(headers)).encode()
+    rows = copy_rows if use_copy else python_rows
+    yield from rows(queryset, columns, now)

@@ -1,0 +1,18 @@
+from django import forms
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, label="Save this view as",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Off track in London"}),
+    )
+    # The filters being looked at (the report's query string) and the opened saved view,
+    # whose columns are the ones on screen.
+    query = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
+    view = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the view a name.")
+        return name

@@ -1,0 +1,205 @@
+"""
+The Engagements Report: the Engagements page's list view with the report's filters, totals
+and trend above the table, a streamed CSV export of exactly what is filtered and shown, and
+saved views.
+
+Who may open it: administrators (global: their company; location: their locations; an
+administrator of a coaching provider sees their coaches' rows, progress "-") and coaches.
+Anyone else signed in — a coachee who coaches nobody — gets 403: the page exists for every
+company, so there is nothing to hide by answering 404, and the rows themselves are always
+restricted by `Engagement.objects.visible_to(user)`. A saved view that is not the user's
+own answers 404.
+"""
+
+import urllib.parse
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.decorators.http import require_POST
+
+from engagements.columns import ColumnPreference
+from engagements.views import EngagementListView
+from reports import history
+from reports.charts import trend_chart
+from reports.export import csv_stream
+from reports.filters import ReportFilterSet
+from reports.forms import SavedViewForm
+from reports.models import SavedView
+from reports.tables import EngagementReportTable, SavedViewColumns
+
+# Query parameters that are not filters: they never go into a saved view.
+NOT_FILTERS = {"page", "view", "per_page"}
+
+
+def may_use_reports(user):
+    return user.is_authenticated and (
+        user.is_company_admin or user.coach_engagements.exists()
+    )
+
+
+def may_save_views(user):
+    return user.is_authenticated and user.company_id and user.is_company_admin
+
+
+class ReportAccessMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may_use_reports(request.user):
+            raise PermissionDenied("The report is for administrators and coaches.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ReportMixin(ReportAccessMixin):
+    """What the page and the export share: the filters, the saved view, the columns."""
+
+    table_class = EngagementReportTable
+    filterset_class = ReportFilterSet
+
+    def get_saved_view(self):
+        if not hasattr(self, "_saved_view"):
+            pk = self.request.GET.get("view", "")
+            self._saved_view = (
+                get_object_or_404(SavedView.objects.owned_by(self.request.user), pk=pk)
+                if pk.isdigit() else None
+            )
+        return self._saved_view
+
+    def get_column_preference(self):
+        saved = self.get_saved_view()
+        if saved is not None:
+            return SavedViewColumns(self.table_class, self.request.user, saved)
+        return super().get_column_preference()
+
+    def company_today(self):
+        company = self.request.user.company
+        return company.local_today() if company else timezone.localdate()
+
+
+class ReportView(ReportMixin, EngagementListView):
+    template_name = "reports/report.html"
+    title = "Engagements Report"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # As on the Engagements page, a filter that is not understood is named on the page
+        # and ignored; totals, chart and table all read the same rows.
+        rows = context["filterset"].qs
+        weeks = history.weekly_trend(rows, self.company_today())
+        query = urllib.parse.urlencode(
+            [(k, v) for k, values in self.request.GET.lists() if k not in NOT_FILTERS
+             for v in values]
+        )
+        saved_view = self.get_saved_view()
+        context.update(
+            totals=history.progress_totals(rows),
+            chart=trend_chart(weeks),
+            export_url=reverse("reports:export") + "?" + self.request.GET.urlencode(),
+            saved_views=SavedView.objects.owned_by(self.request.user),
+            saved_view=saved_view,
+            save_form=SavedViewForm(initial={"name": saved_view.name if saved_view else ""}),
+            may_save_views=may_save_views(self.request.user),
+            filter_query=query,
+        )
+        return context
+
+
+class ReportExportView(ReportMixin, EngagementListView):
+    """
+    The CSV of exactly the filtered rows and the chosen columns, in the table's order and
+    with its headers, streamed (see reports/export.py): the rows the page shows for the same
+    query string (a filter the page names as not understood is ignored here too).
+    """
+
+    def get(self, request, *args, **kwargs):
+        filterset = self.get_filterset(self.get_queryset())
+        rows = filterset.qs
+        names = self.get_column_preference().selected()
+        table = self.table_class(
+            rows, request=request, today=self.company_today(), order_by=request.GET.get("sort"),
+        )
+        ordered = table.data.data
+        # A tie-breaker, so the file's order is stable whatever the sort.
+        ordered = ordered.order_by(*(ordered.query.order_by or ()), "pk") \
+            if ordered.query.order_by else ordered
+        headers = [str(table.columns[name].header) for name in names]
+        company = request.user.company
+        filename = f"engagements-report-{company.slug if company else 'optify'}-" \
+                   f"{self.company_today().isoformat()}.csv"
+        response = StreamingHttpResponse(
+            csv_stream(ordered, names, headers), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class SavedViewCreateView(LoginRequiredMixin, ReportAccessMixin, View):
+    """Saves the current filters and columns under a name; the same name overwrites."""
+
+    def post(self, request):
+        if not may_save_views(request.user):
+            raise PermissionDenied("Only administrators save report views.")
+        form = SavedViewForm(request.POST)
+        if not form.is_valid():
+            for error in form.errors.get("name", []):
+                messages.error(request, f"The view was not saved: {error}")
+            return HttpResponseRedirect(_report_url(request.POST.get("query", "")))
+        query = _clean_query(form.cleaned_data["query"])
+        columns = _columns_from(request, form.cleaned_data["view"])
+        try:
+            with transaction.atomic():
+                saved, _ = SavedView.objects.update_or_create(
+                    owner=request.user, company_id=request.user.company_id,
+                    name=form.cleaned_data["name"],
+                    defaults={"query": query, "columns": columns},
+                )
+        except IntegrityError:  # two saves of one name at once: the other one won
+            saved = SavedView.objects.owned_by(request.user).get(name=form.cleaned_data["name"])
+        messages.success(request, f"Saved the view “{saved.name}”.")
+        return HttpResponseRedirect(saved_view_url(saved))
+
+
+def _columns_from(request, view_pk):
+    """The columns being looked at: the opened saved view's, else the user's own choice."""
+    if view_pk:
+        source = SavedView.objects.owned_by(request.user).filter(pk=view_pk).first()
+        if source is not None:
+            return SavedViewColumns(EngagementReportTable, request.user, source).selected()
+    return ColumnPreference(EngagementReportTable, request.user).selected()
+
+
+def _clean_query(query):
+    pairs = urllib.parse.parse_qsl(query.lstrip("?"), keep_blank_values=False)
+    return urllib.parse.urlencode([(k, v) for k, v in pairs if k not in NOT_FILTERS])
+
+
+def _report_url(query):
+    query = _clean_query(query)
+    return reverse("reports:report") + (f"?{query}" if query else "")
+
+
+def saved_view_url(saved):
+    query = f"{saved.query}&view={saved.pk}" if saved.query else f"view={saved.pk}"
+    return reverse("reports:report") + "?" + query
+
+
+class SavedViewOpenView(LoginRequiredMixin, ReportAccessMixin, View):
+    def get(self, request, pk):
+        saved = get_object_or_404(SavedView.objects.owned_by(request.user), pk=pk)
+        return HttpResponseRedirect(saved_view_url(saved))
+
+
+@require_POST
+@login_required
+def delete_saved_view(request, pk):
+    saved = get_object_or_404(SavedView.objects.owned_by(request.user), pk=pk)
+    saved.delete()
+    messages.success(request, f"Deleted the view “{saved.name}”.")
+    return HttpResponseRedirect(reverse("reports:report"))
