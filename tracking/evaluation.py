@@ -263,6 +263,8 @@ def evaluate_many(days_by_company, *, cause, only_due=False, run=None):
     """
     if not days_by_company:
         return Counts()
+    if connection.vendor != "postgresql":
+        return _evaluate_many_one_by_one(days_by_company, cause=cause, only_due=only_due, run=run)
     company_ids = list(days_by_company)
     params = {
         "company_ids": company_ids,
@@ -274,6 +276,29 @@ def evaluate_many(days_by_company, *, cause, only_due=False, run=None):
         cursor.execute(_sql(DUE_ROWS if only_due else ALL_ROWS), params)
         on_track, off_track, not_tracked, transitions = cursor.fetchone()
     return Counts(on_track, off_track, not_tracked, transitions)
+
+
+def _evaluate_many_one_by_one(days_by_company, *, cause, only_due, run):
+    """
+    The embedded SQLite default only (a demo's few rows): EVALUATE_SQL is PostgreSQL, so
+    there the engagements are evaluated one at a time with the same rules.
+    """
+    counts = Counts()
+    for company_id, day in days_by_company.items():
+        engagements = Engagement.objects.filter(company_id=company_id).select_related("company")
+        if only_due:
+            engagements = engagements.filter(status__in=ACTIVE_STATUSES,
+                                              progress_due_on__lte=day)
+        for engagement in engagements.iterator():
+            transition = evaluate_engagement(engagement, cause=cause, today=day)
+            if transition:
+                counts.transitions += 1
+                if run:
+                    transition.run = run
+                    transition.save(update_fields=["run"])
+            field_name = engagement.progress
+            setattr(counts, field_name, getattr(counts, field_name) + 1)
+    return counts
 
 
 def local_days(companies, now=None):

@@ -1,0 +1,16 @@
+from django.dispatch import Signal
+
+evaluation_committing = Signal()
+evaluation_committing.__doc__ = """
+Sent by the daily evaluation of one company for one company-local day, inside the transaction
+that writes the status changes, just before it commits. Keyword argument: `run`, the
+tracking.EvaluationRun (company, day, counts) just recorded.
+
+The handoff to nudges: `run.transitions.filter(to_status="off_track")` are exactly the
+engagements this run turned Off Track, each a ProgressTransition dated on its off-track-since
+day. Receivers read those rows (no second scan of engagements) and write what they need
+(e.g. an outbox) in the same transaction, so the run and its consequences commit together or
+not at all. A receiver that raises rolls the whole run back; the next hourly tick retries it.
+Sent once per (company, day): a re-run for the same day finds its EvaluationRun and sends
+nothing.
+"""
