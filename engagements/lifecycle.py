@@ -213,7 +213,7 @@ def _end(pks, *, by, status, reason, note, now):
 
         ended = {e.pk: e for e in Engagement.objects.filter(pk__in=winner_pks)
                  .select_related("company", "coachee", "coach", "template", "location")}
-        _stop_tracking(ended.values())
+        _stop_tracking(ended.values(), today)
         AuditEvent.objects.bulk_create([
             AuditEvent(
                 action=(AuditEvent.Action.ENDED_EARLY if status == Engagement.Status.ENDED_EARLY
@@ -242,13 +242,13 @@ def _audit_changes(engagement, sessions, calls):
     return changes
 
 
-def _stop_tracking(engagements):
+def _stop_tracking(engagements, today):
     # Imported here: tracking/ depends on engagements/, not the other way round.
     from tracking.evaluation import evaluate_engagement
     from tracking.models import ProgressTransition
 
     for engagement in engagements:
-        evaluate_engagement(engagement, cause=ProgressTransition.Cause.END)
+        evaluate_engagement(engagement, cause=ProgressTransition.Cause.END, today=today)
 
 
 def ready_to_complete(user, now=None):

@@ -29,7 +29,8 @@ def _next_url(request):
 
 def _ending_view(request, pk, *, action):
     engagement = lifecycle.get_manageable(request.user, pk)
-    form = EndEarlyForm(request.POST or None) if action == "end_early" else None
+    bound = request.POST if request.method == "POST" else None
+    form = EndEarlyForm(bound) if action == "end_early" else None
     if engagement.is_ended:
         # Refused with a clear message, whether it ended long ago or a second ago.
         messages.error(request, lifecycle.ended_message(engagement))
