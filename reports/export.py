@@ -25,9 +25,10 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import F, Value
+from django.db.models import CharField, F, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
+from django_tables2 import DateColumn
 
 from engagements.models import PROGRESS_HIDDEN, Engagement, Progress
 
@@ -39,7 +40,8 @@ CHUNK_ROWS = 5000
 
 def person(path):
     """A user shown by name, or by email when the name is blank (as the table shows them)."""
-    return Coalesce(NullIf(F(f"{path}__full_name"), Value("")), F(f"{path}__email"))
+    return Coalesce(NullIf(F(f"{path}__full_name"), Value("")), F(f"{path}__email"),
+                    output_field=CharField())
 
 
 @dataclass(frozen=True)
@@ -66,30 +68,40 @@ PROGRESS_LABELS = {
 }
 
 
-def export_columns():
+# How the table's columns are written, where the column itself does not say enough: people
+# by name (or email), choices by label, progress by its words, "days until" counted.
+SPECIAL_COLUMNS = {
+    "coachee": {"value": person("coachee")},
+    "coach": {"value": person("coach")},
+    "owner": {"value": person("owner")},
+    "kind": {"kind": "choice", "labels": dict(Engagement.Kind.choices)},
+    "status": {"kind": "choice", "labels": dict(Engagement.Status.choices)},
+    "progress": {"kind": "choice", "labels": PROGRESS_LABELS},
+    "days_until_off_track": {"kind": "days_until"},
+}
+
+
+def export_columns(table_class):
     """
-    Keyed by EngagementTable's column names: tests/reports/test_export.py checks that every
-    column the table lets a user choose has one, so a new column cannot silently vanish
-    from the CSV.
+    One ExportColumn per column of `table_class`, read from the column itself: its accessor
+    (the same annotation the cell shows, e.g. `visible_off_track_since`), date or text, and
+    its `default` for empty cells. Only columns a user can choose (not the row checkbox or
+    menu) are exported.
     """
-    return {
-        "coachee": ExportColumn(person("coachee")),
-        "coach": ExportColumn(person("coach"), empty="—"),
-        "template": ExportColumn(F("template__name")),
-        "kind": ExportColumn(F("kind"), kind="choice", labels=dict(Engagement.Kind.choices)),
-        "status": ExportColumn(F("status"), kind="choice",
-                               labels=dict(Engagement.Status.choices)),
-        "owner": ExportColumn(person("owner")),
-        "location": ExportColumn(F("location__name"), empty="—"),
-        "started_on": ExportColumn(F("started_on"), kind="date"),
-        "last_activity_on": ExportColumn(F("last_activity_on"), kind="date", empty="—"),
-        "next_event_on": ExportColumn(F("next_event_on"), kind="date", empty="—"),
-        "progress": ExportColumn(F("visible_progress"), kind="choice", labels=PROGRESS_LABELS),
-        "off_track_since": ExportColumn(F("visible_off_track_since"), kind="date", empty=HIDDEN),
-        "days_until_off_track": ExportColumn(
-            F("visible_progress_due_on"), kind="days_until", empty=HIDDEN
-        ),
-    }
+    fixed = set(getattr(table_class.Meta, "fixed_columns", ()))
+    columns = {}
+    for name, column in table_class.base_columns.items():
+        if name in fixed:
+            continue
+        rule = {
+            "value": F(str(column.accessor or name).replace(".", "__")),
+            "kind": "date" if isinstance(column, DateColumn) else "text",
+            "empty": str(table_class._meta.default if column.default is None
+                         else column.default),
+        }
+        rule.update(SPECIAL_COLUMNS.get(name, {}))
+        columns[name] = ExportColumn(**rule)
+    return columns
 
 
 def _raw_rows(queryset, columns):
@@ -201,16 +213,17 @@ def copy_rows(queryset, columns, now):
         yield bytes(buffer)
 
 
-def csv_stream(queryset, names, headers, now=None, use_copy=None):
+def csv_stream(queryset, table_class, names, headers, now=None, use_copy=None):
     """
     The whole file: a UTF-8 byte-order mark (so Excel reads UTF-8), the header row, then the
-    rows of `queryset` (already filtered, restricted and ordered) for the columns `names`.
+    rows of `queryset` (already filtered, restricted and ordered) for the columns `names` of
+    `table_class`.
     `use_copy` defaults to PostgreSQL's COPY when the database is PostgreSQL.
     """
     now = now or timezone.now()
     if use_copy is None:
         use_copy = connection.vendor == "postgresql"
-    registry = export_columns()
+    registry = export_columns(table_class)
     columns = [registry[name] for name in names]
     yield ("\ufeff" + csv_line(headers)).encode()
     rows = copy_rows if use_copy else python_rows

@@ -133,7 +133,8 @@ class ReportExportView(ReportMixin, EngagementListView):
         filename = f"engagements-report-{company.slug if company else 'optify'}-" \
                    f"{self.company_today().isoformat()}.csv"
         response = StreamingHttpResponse(
-            csv_stream(ordered, names, headers), content_type="text/csv; charset=utf-8"
+            csv_stream(ordered, self.table_class, names, headers),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
