@@ -40,3 +40,9 @@ def tracked(db):
     """An active 1:1 engagement, T = 21 days, activated 2026-03-02 (DESIGN.md's examples)."""
     return factories.EngagementFactory(started_on=dt.date(2026, 3, 2),
                                        template__tracking_threshold_days=21)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The factories give every user a password; the default hasher makes that slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
