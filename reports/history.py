@@ -71,7 +71,7 @@ def week_ends(today, weeks=12):
     current one, oldest first. The current week is still running: its point is `today`.
     """
     this_monday = today - dt.timedelta(days=today.weekday())
-    ends = [this_monday - dt.timedelta(days=7 * k + 1) for k in range(weeks - 1, 0, -1)]
+    ends = [this_monday - dt.timedelta(days=1 + 7 * k) for k in range(weeks - 2, -1, -1)]
     return [*ends, today]
 
 
