@@ -11,7 +11,6 @@ reveal a hidden status.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 
 from engagements.models import PROGRESS_HIDDEN, Progress
@@ -75,52 +74,43 @@ def week_ends(today, weeks=12):
     return [*ends, today]
 
 
-# For each week end W: the status in force at the end of day W is that of the engagement's
-# last transition with day <= W, i.e. the transition whose validity [day, next day) holds W.
-# LEAD() gives each transition its end, so the whole chart is one pass over the history of
-# the filtered engagements, whatever their number, instead of 12 correlated subqueries per
-# row. Several transitions on one day: the earlier ones end that same day, so the last wins.
-_TREND_SQL = """
-WITH spans AS (
-    SELECT t.to_status, t.day,
-           LEAD(t.day) OVER (PARTITION BY t.engagement_id ORDER BY t.day, t.id) AS until
-    FROM tracking_progresstransition t
-    WHERE t.engagement_id IN ({engagements}) AND t.day <= %s
-)
-SELECT w.week_end,
-       COUNT(spans.day) FILTER (WHERE spans.to_status = 'on_track'),
-       COUNT(spans.day) FILTER (WHERE spans.to_status = 'off_track')
-FROM ({weeks}) AS w(week_end)
-LEFT JOIN spans ON spans.day <= w.week_end AND (spans.until IS NULL OR spans.until > w.week_end)
-GROUP BY w.week_end
-ORDER BY w.week_end
-"""
-
-
-def weekly_trend(queryset, today, weeks=12):
+def weekly_trend(queryset, today, weeks=12, current=None):
     """
-    On-track and off-track counts at the end of each of the last `weeks` weeks, rebuilt
-    from the history of the engagements in `queryset` whose progress the viewer may see.
-    An engagement counts in a week when its last status change on or before that week's
-    last day went to on track (or off track); before its first recorded change it is not
-    counted. One query.
+    On-track and off-track counts at the end of each of the last `weeks` weeks, for the
+    engagements in `queryset` whose progress the viewer may see.
+
+    Rebuilt *backwards* from today's status: every recorded change moved one engagement from
+    `from_status` to `to_status`, so the count at the end of day W is today's count, minus
+    the changes into that status after W, plus the changes out of it after W. This reads
+    only the history of the last `weeks` weeks (grouped by day, a few hundred rows at most)
+    instead of every transition ever recorded, and needs no per-row work: one query, plus
+    today's counts, which `progress_totals()` has already computed (pass them as `current`
+    to save a query). An engagement with no recorded change counts with its status today.
     """
     ends = week_ends(today, weeks)
-    engagements = queryset.filter(can_see_progress=True).order_by().values("pk")
-    sub_sql, sub_params = engagements.query.get_compiler(connection=connection).as_sql()
-    # SQLite compares ISO date strings as text; a CAST there would turn them into numbers.
-    week = "SELECT CAST(%s AS date)" if connection.vendor == "postgresql" else "SELECT %s"
-    weeks_sql = " UNION ALL ".join([week] * len(ends))
-    sql = _TREND_SQL.format(engagements=sub_sql, weeks=weeks_sql)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*sub_params, ends[-1], *ends])
-        rows = cursor.fetchall()
-    counts = {_as_date(day): (on, off) for day, on, off in rows}
-    return [
-        WeekPoint(week_start=end - dt.timedelta(days=end.weekday()), day=end,
-                  on_track=counts.get(end, (0, 0))[0], off_track=counts.get(end, (0, 0))[1])
-        for end in ends
-    ]
+    if current is None:
+        current = progress_totals(queryset)
+    visible = queryset.filter(can_see_progress=True).order_by().values("pk")
+    changes = (
+        ProgressTransition.objects.filter(engagement__in=visible, day__gt=ends[0])
+        .values_list("day", "from_status", "to_status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    points = []
+    history = [(_as_date(day), src, dst, n) for day, src, dst, n in changes]
+    for end in ends:
+        counts = {Progress.ON_TRACK: current["on_track"], Progress.OFF_TRACK: current["off_track"]}
+        for day, src, dst, n in history:
+            if day > end:
+                if dst in counts:
+                    counts[dst] -= n
+                if src in counts:
+                    counts[src] += n
+        points.append(WeekPoint(week_start=end - dt.timedelta(days=end.weekday()), day=end,
+                                on_track=counts[Progress.ON_TRACK],
+                                off_track=counts[Progress.OFF_TRACK]))
+    return points
 
 
 def _as_date(value):

@@ -91,14 +91,15 @@ class ReportView(ReportMixin, EngagementListView):
         # As on the Engagements page, a filter that is not understood is named on the page
         # and ignored; totals, chart and table all read the same rows.
         rows = context["filterset"].qs
-        weeks = history.weekly_trend(rows, self.company_today())
+        totals = history.progress_totals(rows)
+        weeks = history.weekly_trend(rows, self.company_today(), current=totals)
         query = urllib.parse.urlencode(
             [(k, v) for k, values in self.request.GET.lists() if k not in NOT_FILTERS
              for v in values]
         )
         saved_view = self.get_saved_view()
         context.update(
-            totals=history.progress_totals(rows),
+            totals=totals,
             chart=trend_chart(weeks),
             export_url=reverse("reports:export") + "?" + self.request.GET.urlencode(),
             saved_views=SavedView.objects.owned_by(self.request.user),

@@ -1,0 +1,150 @@
+"""
+Benchmark of the Engagements Report (issue 7) on the seeded data set (bench/seed.py).
+
+    source /tmp/optify-dev/env
+    .venv/bin/python bench/bench_report.py                 # optify_bench, tenant bench-big
+    .venv/bin/python bench/bench_report.py --database-url postgres://.../optify_bench_report
+
+Measures, as the tenant's global administrator (admin@bench-big.test), in this process
+(which plays the web process: the views are called through Django's request handling, with
+RequestFactory, so no HTTP server is in the way):
+
+1. the CSV export of every tenant row (all columns, "include completed"): the streamed
+   response of `reports:export` read to the end, against PostgreSQL's own
+   `COPY (the same query) TO STDOUT WITH CSV` read by psycopg in the same run; the export
+   must reach at least half of COPY's throughput;
+2. the process's peak memory (ru_maxrss) during the export, above its size before it;
+3. the report page (totals + 12-week trend + first page of the table): median of --runs.
+
+Read-only: it never writes to the database.
+"""
+
+import argparse
+import gc
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from seed import BIG_ADMIN_EMAIL, BIG_SLUG, bench_database_url, setup_django  # noqa: E402
+
+
+def rss_mb():
+    """Current resident set size, from /proc (ru_maxrss only ever grows)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--runs", type=int, default=15, help="report page renders")
+    parser.add_argument("--exports", type=int, default=3, help="export runs (best is kept)")
+    args = parser.parse_args(argv)
+
+    setup_django(bench_database_url(args.database_url))
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from engagements.columns import ColumnPreference
+    from reports import views
+    from reports.export import copy_statement, export_columns
+    from reports.tables import EngagementReportTable
+
+    user = get_user_model().objects.select_related("company").get(email=BIG_ADMIN_EMAIL)
+    assert user.company.slug == BIG_SLUG
+    all_columns = [name for name, _ in ColumnPreference(EngagementReportTable, user).choosable]
+    # Every column, without writing the choice to the database: a saved-view-like stand-in.
+    ColumnPreference._stored = lambda self: all_columns
+    factory = RequestFactory()
+
+    def request(path, **params):
+        req = factory.get(path, params)
+        req.user = user
+        req._messages = []
+        return req
+
+    export_view = views.ReportExportView.as_view()
+    report_view = views.ReportView.as_view()
+    params = {"include_completed": "on"}
+
+    # Warm up: imports, connection, plan caches, a first page.
+    report_view(request("/reports/", **params)).render()
+    gc.collect()
+    idle_rss = rss_mb()
+
+    # -- 1. PostgreSQL's own COPY of the same query -------------------------------------
+    view = views.ReportExportView()
+    view.setup(request("/reports/export.csv", **params))
+    filterset = view.get_filterset(view.get_queryset())
+    queryset = filterset.qs.order_by("-started_on", "-pk")
+    from django.utils import timezone
+
+    columns = list(export_columns(EngagementReportTable).values())
+    statement, sql_params = copy_statement(queryset, columns, timezone.now())
+    copy_times = []
+    for _ in range(args.exports):
+        size = rows = 0
+        started = time.perf_counter()
+        with connection.cursor() as cursor, cursor.cursor.copy(statement, sql_params) as copy:
+            for block in copy:
+                size += len(block)
+                rows += 1
+        copy_times.append(time.perf_counter() - started)
+    copy_best = min(copy_times)
+
+    # -- 2. The export view, streamed to the end ----------------------------------------
+    export_times = []
+    peak_before = peak_mb()
+    for _ in range(args.exports):
+        started = time.perf_counter()
+        response = export_view(request("/reports/export.csv", **params))
+        export_size = 0
+        export_lines = 0
+        for chunk in response.streaming_content:
+            export_size += len(chunk)
+            export_lines += chunk.count(b"\n")
+        response.close()
+        export_times.append(time.perf_counter() - started)
+    export_best = min(export_times)
+    peak_after = peak_mb()
+
+    # -- 3. The report page ---------------------------------------------------------------
+    page_times = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        response = report_view(request("/reports/"))
+        response.render()
+        page_times.append(time.perf_counter() - started)
+    totals = response.context_data["totals"]
+
+    print(f"database: {connection.settings_dict['NAME']}, tenant {BIG_SLUG}, "
+          f"{rows:,} rows exported ({len(all_columns)} columns)")
+    print(f"COPY (same query) TO STDOUT: best {copy_best * 1000:.0f} ms of {args.exports} "
+          f"({size / 1e6:.1f} MB, {rows / copy_best:,.0f} rows/s)")
+    print(f"export view, streamed:       best {export_best * 1000:.0f} ms of {args.exports} "
+          f"({export_size / 1e6:.1f} MB, {export_lines - 1:,} rows, "
+          f"{(export_lines - 1) / export_best:,.0f} rows/s) "
+          f"= {copy_best / export_best:.0%} of COPY's throughput (target >= 50%)")
+    print(f"memory: idle {idle_rss:.0f} MB, peak before export {peak_before:.0f} MB, "
+          f"peak after {peak_after:.0f} MB: +{peak_after - max(idle_rss, peak_before):.1f} MB "
+          "during the export (target <= 50 MB)")
+    print(f"report page (totals {totals['total']:,}: on {totals['on_track']:,}, "
+          f"off {totals['off_track']:,}, not tracked {totals['not_tracked']:,}): median "
+          f"{statistics.median(page_times) * 1000:.0f} ms, min {min(page_times) * 1000:.0f} ms, "
+          f"max {max(page_times) * 1000:.0f} ms over {args.runs} (target median < 300 ms)")
+
+
+if __name__ == "__main__":
+    main()
