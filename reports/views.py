@@ -150,8 +150,10 @@ class SavedViewCreateView(LoginRequiredMixin, ReportAccessMixin, View):
             raise PermissionDenied("Only administrators save report views.")
         form = SavedViewForm(request.POST)
         if not form.is_valid():
-            for error in form.errors.get("name", []):
-                messages.error(request, f"The view was not saved: {error}")
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                for error in errors:
+                    messages.error(request, f"The view was not saved: {label or field}: {error}")
             return HttpResponseRedirect(_report_url(request.POST.get("query", "")))
         query = _clean_query(form.cleaned_data["query"])
         columns = _columns_from(request, form.cleaned_data["view"])

@@ -51,10 +51,15 @@ def test_saving_under_the_same_name_replaces_the_view(client_for, global_admin):
     ]
 
 
-def test_a_view_without_a_name_is_not_saved(client_for, global_admin):
-    response = save(client_for(global_admin), "   ")
+@pytest.mark.parametrize(("name", "query"), [("   ", ""), ("Long", "q=" + "x" * 3000),
+                                             ("x" * 101, "")])
+def test_a_view_that_cannot_be_saved_says_why(client_for, global_admin, name, query):
+    client = client_for(global_admin)
+    response = save(client, name, query)
     assert response.status_code == 302
     assert not SavedView.objects.exists()
+    page = client.get(response.url)
+    assert b"The view was not saved" in page.content
 
 
 def test_saved_views_belong_to_their_owner_alone(
