@@ -9,6 +9,7 @@ import datetime as dt
 import random
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -53,6 +54,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.rng = random.Random(2026)
+        # One hash for every demo user: hashing is deliberately slow, ~0.5 s each.
+        self.password_hash = make_password(PASSWORD)
         with transaction.atomic():
             companies = {slug: self.company(slug, name, plan, tz, locations)
                          for slug, name, plan, tz, locations in COMPANIES}
@@ -86,10 +89,10 @@ class Command(BaseCommand):
         )
         if created:
             if status in (User.Status.ACTIVE, User.Status.INVITED):
-                user.set_password(PASSWORD)
+                user.password = self.password_hash
             else:
                 user.set_unusable_password()
-            user.save()
+            user.save(update_fields=["password"])
         return user
 
     def coaches(self, provider):
@@ -197,6 +200,9 @@ class Command(BaseCommand):
         rng = self.rng
         tz = engagement.company.tzinfo
         last = engagement.ended_on or today + dt.timedelta(days=30)
+        if rng.random() < 0.3:
+            # Stalled: nothing scheduled after some day in the past.
+            last = min(last, today - dt.timedelta(days=rng.randint(10, 60)))
         matching = engagement.status == Engagement.Status.COACH_MATCHING
         day = engagement.started_on
         # A rhythm per engagement: some keep a steady cadence, some stall (and go off track).
@@ -225,9 +231,12 @@ class Command(BaseCommand):
                                         status=status, cancelled_at=cancelled_at))
 
     def evaluate_progress(self):
-        from tracking.evaluation import evaluate_all_now
+        from tracking.evaluation import evaluate_companies
+        from tracking.models import ProgressTransition
 
-        evaluate_all_now()
+        counts = evaluate_companies(cause=ProgressTransition.Cause.DAILY)
+        self.stdout.write(f"Progress: {counts.on_track} on track, {counts.off_track} off track, "
+                          f"{counts.not_tracked} not tracked.")
 
     def print_sign_ins(self, provider_admin):
         rows = [
@@ -238,7 +247,7 @@ class Command(BaseCommand):
             ("Coaching-provider administrator", provider_admin.email),
             ("Coachee", self.a_coachee_email()),
         ]
-        self.stdout.write("\nDemo sign-ins (password for all: %s)" % PASSWORD)
+        self.stdout.write(f"\nDemo sign-ins (password for all: {PASSWORD})")
         for role, email in rows:
             self.stdout.write(f"  {role:<36} {email}")
         self.stdout.write("")
