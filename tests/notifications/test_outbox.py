@@ -13,7 +13,8 @@ pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def outbox():
-    return {(n.recipient.email, n.role, n.day): n for n in Nudge.objects.select_related("recipient")}
+    nudges = Nudge.objects.select_related("recipient")
+    return {(n.recipient.email, n.role, n.day): n for n in nudges}
 
 
 def listed(nudge):
