@@ -1,4 +1,4 @@
-import importlib.util
+import os
 
 from django.apps import AppConfig
 
@@ -10,20 +10,21 @@ class NotificationsConfig(AppConfig):
         from notifications.outbox import on_evaluation_committing
         from notifications.tasks import SEND_EVERY_SECONDS
         from optify.celery import app as celery_app
+        from tracking.signals import evaluation_committing
 
         # The daily evaluation announces its run inside its transaction; the outbox is
-        # written there too, so status changes and nudges commit (or not) together.
-        if importlib.util.find_spec("tracking.signals") is not None:
-            from tracking.signals import evaluation_committing
+        # written there too, so status changes and nudges commit (or roll back) together.
+        evaluation_committing.connect(
+            on_evaluation_committing, dispatch_uid="notifications.build_outbox"
+        )
 
-            evaluation_committing.connect(
-                on_evaluation_committing, dispatch_uid="notifications.build_outbox"
-            )
-
+        # The sender's safety net: pending rows (retries, a lost enqueue) go out within a
+        # minute. OPTIFY_BEAT_EVERY_SECONDS shortens it for the end-to-end test, as for tracking.
+        every = os.environ.get("OPTIFY_BEAT_EVERY_SECONDS") or SEND_EVERY_SECONDS
         celery_app.conf.beat_schedule = {
             **(celery_app.conf.beat_schedule or {}),
-            "notifications.send_pending_nudges": {
+            "notifications-send-pending-nudges": {
                 "task": "notifications.send_pending_nudges",
-                "schedule": float(SEND_EVERY_SECONDS),
+                "schedule": float(every),
             },
         }

@@ -18,7 +18,7 @@ def settings_view(request):
     roles = roles_held(request.user)
     enabled = enabled_roles(request.user)
     form = NudgePreferencesForm(
-        request.POST or None, roles=roles, initial={role: role in enabled for role in roles}
+        request.POST if request.method == "POST" else None, roles=roles, initial={role: role in enabled for role in roles}
     )
     if request.method == "POST" and form.is_valid():
         for role in roles:
