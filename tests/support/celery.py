@@ -2,7 +2,8 @@
 Real Celery worker and beat processes for end-to-end tests (pytest-celery needs Docker, which
 does not run here).
 
-    from tests.support.celery import celery_processes  # noqa: F401  (the fixture)
+    # in your tests package's conftest.py, to make the fixture available there:
+    from tests.support.celery import celery_processes  # noqa: F401
 
     @pytest.mark.celery
     @pytest.mark.django_db(transaction=True)

@@ -4,6 +4,7 @@ import pytest
 
 from engagements.models import Engagement
 from tests import factories
+from tests.support.celery import celery_processes  # noqa: F401 (a fixture, for this package)
 from tracking.evaluation import Cause, evaluate_engagement, evaluate_many
 
 
