@@ -4,10 +4,17 @@ import pytest
 import time_machine
 
 from engagements.models import Engagement
+from tests.support.celery import celery_processes  # noqa: F401 (a fixture, for this package)
 from tracking.models import EvaluationRun, ProgressTransition
 
 DAY = dt.date(2026, 3, 23)  # DESIGN.md's worked example: activated 2 March, T = 21 days
 MORNING = dt.datetime(2026, 3, 23, 7, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The factories give every user a password; the default hasher makes that slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
