@@ -17,9 +17,9 @@ from notifications.tokens import read_unsubscribe_token
 def settings_view(request):
     roles = roles_held(request.user)
     enabled = enabled_roles(request.user)
-    form = NudgePreferencesForm(
-        request.POST if request.method == "POST" else None, roles=roles, initial={role: role in enabled for role in roles}
-    )
+    data = request.POST if request.method == "POST" else None
+    initial = {role: role in enabled for role in roles}
+    form = NudgePreferencesForm(data, roles=roles, initial=initial)
     if request.method == "POST" and form.is_valid():
         for role in roles:
             set_enabled(request.user, role, form.cleaned_data[role])
