@@ -121,10 +121,13 @@ def evaluate_engagement(engagement, *, cause, today=None):
 #   scope     the companies and the company-local "today" each is evaluated on;
 #   target    the engagements to evaluate (all of them, or only those due: progress_due_on <=
 #             today, read through the partial index eng_progress_due), with the row's xmin;
-#   ev        their events in the current phase (discovery calls while coach matching,
-#             sessions otherwise), dated in the company's timezone;
-#   agg       per engagement: latest activity on or before today, next scheduled event after
-#             today, first event day after today;
+#   computed  per engagement, from its events in the current phase (discovery calls while
+#             coach matching, sessions otherwise) dated in the company's timezone: latest
+#             activity on or before today, next scheduled event after today, first day to come
+#             that changes anything. Two shapes of the same expressions: for all engagements, one
+#             hash aggregate over the events; for the few due ones, a LATERAL aggregate per
+#             engagement through the (engagement_id, starts_at) indexes. (One shape for both
+#             lets the planner, misjudging the CTE's size, re-aggregate per due row.)
 #   decided   the rules of DESIGN.md (same as tracking/rules.py);
 #   updated   the conditional UPDATE: only rows not written since we read them (xmin
 #             unchanged), so a concurrent evaluate_engagement() wins and nothing is recorded
@@ -145,38 +148,7 @@ target AS MATERIALIZED (
     LEFT JOIN {selection} cs ON cs.engagement_id = e.id
     WHERE {due_filter}
 ),
-ev AS (
-    SELECT t.id, t.today, x.status,
-           (x.starts_at AT TIME ZONE t.tz)::date AS day,
-           (x.cancelled_at AT TIME ZONE t.tz)::date AS cancelled_day
-    FROM target t JOIN {session} x ON x.engagement_id = t.id
-    WHERE t.status = 'active'
-    UNION ALL
-    SELECT t.id, t.today, x.status,
-           (x.starts_at AT TIME ZONE t.tz)::date,
-           (x.cancelled_at AT TIME ZONE t.tz)::date
-    FROM target t JOIN {call} x ON x.engagement_id = t.id
-    WHERE t.status = 'coach_matching'
-),
-agg AS (
-    SELECT id,
-           max(CASE WHEN day <= today THEN day
-                    WHEN status = 'cancelled' AND cancelled_day <= today THEN cancelled_day
-               END) AS last_event,
-           min(day) FILTER (WHERE status = 'scheduled' AND day > today) AS next_event,
-           min(day) FILTER (WHERE day > today) AS future_day
-    FROM ev GROUP BY id
-),
-computed AS (
-    SELECT t.*, a.next_event,
-           GREATEST(CASE WHEN t.started_on <= t.today THEN t.started_on END,
-                    CASE WHEN t.selected_on <= t.today THEN t.selected_on END,
-                    a.last_event) AS last_activity,
-           LEAST(CASE WHEN t.started_on > t.today THEN t.started_on END,
-                 CASE WHEN t.selected_on > t.today THEN t.selected_on END,
-                 a.future_day) AS changes_on
-    FROM target t LEFT JOIN agg a ON a.id = t.id
-),
+{computed}
 decided AS (
     SELECT *,
            CASE WHEN status NOT IN ('active', 'coach_matching') OR threshold IS NULL
@@ -223,15 +195,73 @@ SELECT
 FROM updated
 """
 
+# What `computed` reads from an engagement's events `x` (dated in its timezone, as of
+# x.today): latest activity, next scheduled event, first event day still to come.
+EVENT_AGGREGATES = """
+    max(CASE WHEN x.day <= x.today THEN x.day
+             WHEN x.status = 'cancelled' AND x.cancelled_day <= x.today THEN x.cancelled_day
+        END) AS last_event,
+    min(x.day) FILTER (WHERE x.status = 'scheduled' AND x.day > x.today) AS next_event,
+    min(x.day) FILTER (WHERE x.day > x.today) AS future_day
+"""
+COMPUTED_COLUMNS = """
+    t.*, a.next_event,
+    GREATEST(CASE WHEN t.started_on <= t.today THEN t.started_on END,
+             CASE WHEN t.selected_on <= t.today THEN t.selected_on END,
+             a.last_event) AS last_activity,
+    LEAST(CASE WHEN t.started_on > t.today THEN t.started_on END,
+          CASE WHEN t.selected_on > t.today THEN t.selected_on END,
+          a.future_day) AS changes_on
+"""
+# Every engagement: join all events to their engagements and aggregate once (hash).
+COMPUTED_ALL = f"""
+agg AS (
+    SELECT x.id, {EVENT_AGGREGATES}
+    FROM (
+        SELECT t.id, t.today, s.status, (s.starts_at AT TIME ZONE t.tz)::date AS day,
+               (s.cancelled_at AT TIME ZONE t.tz)::date AS cancelled_day
+        FROM target t JOIN {{session}} s ON s.engagement_id = t.id
+        WHERE t.status = 'active'
+        UNION ALL
+        SELECT t.id, t.today, d.status, (d.starts_at AT TIME ZONE t.tz)::date,
+               (d.cancelled_at AT TIME ZONE t.tz)::date
+        FROM target t JOIN {{call}} d ON d.engagement_id = t.id
+        WHERE t.status = 'coach_matching'
+    ) x
+    GROUP BY x.id
+),
+computed AS (
+    SELECT {COMPUTED_COLUMNS} FROM target t LEFT JOIN agg a ON a.id = t.id
+),"""
+# The few due: one small aggregate per engagement, through the event indexes.
+COMPUTED_DUE = f"""
+computed AS (
+    SELECT {COMPUTED_COLUMNS}
+    FROM target t CROSS JOIN LATERAL (
+        SELECT {EVENT_AGGREGATES}
+        FROM (
+            SELECT t.today, s.status, (s.starts_at AT TIME ZONE t.tz)::date AS day,
+                   (s.cancelled_at AT TIME ZONE t.tz)::date AS cancelled_day
+            FROM {{session}} s WHERE s.engagement_id = t.id AND t.status = 'active'
+            UNION ALL
+            SELECT t.today, d.status, (d.starts_at AT TIME ZONE t.tz)::date,
+                   (d.cancelled_at AT TIME ZONE t.tz)::date
+            FROM {{call}} d WHERE d.engagement_id = t.id AND t.status = 'coach_matching'
+        ) x
+    ) a
+),"""
+
 ALL_ROWS = "true"
 # Only what time alone can have changed: running engagements whose due day has come. The
-# status condition repeats the partial index's predicate so that PostgreSQL uses it.
+# status condition repeats the partial index's predicate so that PostgreSQL can use it, and
+# the constant bound (the latest of the days) lets it read the index as a range.
 DUE_ROWS = ("e.status IN ('active', 'coach_matching') AND e.progress_due_on IS NOT NULL"
-            " AND e.progress_due_on <= s.today")
+            " AND e.progress_due_on <= %(max_day)s AND e.progress_due_on <= s.today")
 
 
 def _sql(due_filter):
-    return EVALUATE_SQL.format(
+    computed = COMPUTED_ALL if due_filter == ALL_ROWS else COMPUTED_DUE
+    return EVALUATE_SQL.replace("{computed}", computed).format(
         engagement=Engagement._meta.db_table, company=Company._meta.db_table,
         selection=CoachSelection._meta.db_table, session=Session._meta.db_table,
         call=DiscoveryCall._meta.db_table, transition=ProgressTransition._meta.db_table,
@@ -269,6 +299,7 @@ def evaluate_many(days_by_company, *, cause, only_due=False, run=None):
     params = {
         "company_ids": company_ids,
         "days": [days_by_company[pk] for pk in company_ids],
+        "max_day": max(days_by_company.values()),
         "cause": cause,
         "run_id": run.pk if run else None,
     }
