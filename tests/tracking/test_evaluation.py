@@ -188,3 +188,20 @@ def test_evaluating_one_engagement_takes_a_few_queries(tracked, django_assert_ma
     # sessions, conditional UPDATE, INSERT of the transition
     with django_assert_max_num_queries(3):
         evaluate_engagement(tracked, cause=Cause.SESSION, today=D(2026, 3, 23))
+
+
+def test_the_embedded_one_by_one_fallback_gives_the_set_based_answers(db):
+    from tests.tracking.conftest import stored
+    from tracking.evaluation import _evaluate_many_one_by_one, evaluate_many
+
+    company = factories.CompanyFactory(timezone="Pacific/Honolulu")
+    quiet = factories.EngagementFactory(company=company, started_on=D(2026, 3, 2))
+    busy = factories.EngagementFactory(company=company, started_on=D(2026, 3, 2))
+    factories.SessionFactory(engagement=busy, starts_at=at(D(2026, 4, 20)))
+    counts = _evaluate_many_one_by_one({company.pk: D(2026, 4, 1)}, cause=Cause.DAILY,
+                                       only_due=False, run=None)
+    assert (counts.on_track, counts.off_track, counts.transitions) == (1, 1, 2)
+    by_python = [stored(quiet), stored(busy)]
+    Engagement.objects.update(progress="not_tracked", off_track_since=None)
+    evaluate_many({company.pk: D(2026, 4, 1)}, cause=Cause.DAILY)
+    assert [stored(quiet), stored(busy)] == by_python
