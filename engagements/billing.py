@@ -49,7 +49,7 @@ per_day AS (
       ON e.started_on <= days.day AND (e.ended_on IS NULL OR e.ended_on > days.day)
     WHERE e.company_id = %s AND e.status <> 'draft' AND e.started_on <= %s
       AND (e.ended_on IS NULL OR e.ended_on > %s)
-    GROUP BY days.day, {group}
+    GROUP BY 1, 2
 )
 SELECT {month} AS month, grp, MAX(clients), MAX(coaches)
 FROM per_day
@@ -97,16 +97,24 @@ def month_end(first):
     return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
-def monthly_counts(company, start, end, *, by_location=False):
-    """{(month "YYYY-MM", location id or None): Counts} for the days start..end inclusive."""
-    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
-    sql = _MONTHLY_SQL.format(
+def monthly_sql(vendor, *, by_location=False):
+    return _MONTHLY_SQL.format(
         days=_DAYS_SQL[vendor], month=_MONTH_SQL[vendor],
         group="e.location_id" if by_location else "NULL",
     )
+
+
+def monthly_params(company_pk, start, end):
+    # The last two bounds only let the planner skip engagements outside the window.
+    return [start, end, company_pk, end, start]
+
+
+def monthly_counts(company, start, end, *, by_location=False):
+    """{(month "YYYY-MM", location id or None): Counts} for the days start..end inclusive."""
+    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
     with connection.cursor() as cursor:
-        # The last two bounds only let the planner skip engagements outside the window.
-        cursor.execute(sql, [start, end, company.pk, end, start])
+        cursor.execute(monthly_sql(vendor, by_location=by_location),
+                       monthly_params(company.pk, start, end))
         return {(month, grp): Counts(clients, coaches)
                 for month, grp, clients, coaches in cursor.fetchall()}
 
