@@ -1,10 +1,17 @@
 from django.urls import path
 
-from engagements import billing_views, lifecycle_views
+from engagements import billing_views, lifecycle_views, views
 
 app_name = "engagements"
 
 urlpatterns = [
+    # The Engagements page and the engagement page (issue 5).
+    path("", views.EngagementListView.as_view(), name="list"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/sessions/", views.schedule_session, name="schedule_session"),
+    path("<int:pk>/discovery-calls/", views.schedule_call, name="schedule_call"),
+    path("<int:pk>/select-coach/", views.select_coach, name="select_coach"),
+    path("tables/<str:table>/columns/", views.table_columns, name="table_columns"),
     # Ending engagements and billing (issue 6).
     path("<int:pk>/end-early/", lifecycle_views.end_early, name="end_early"),
     path("<int:pk>/complete/", lifecycle_views.mark_complete, name="mark_complete"),

@@ -1,0 +1,189 @@
+import django_tables2 as tables
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from engagements.columns import register_table
+from engagements.models import Engagement, Progress
+
+CHECK_ICON = mark_safe(
+    '<svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><circle cx="10" cy="10" '
+    'r="9" fill="currentColor"/><path d="M5.5 10.5l3 3 6-6.5" fill="none" stroke="#fff" '
+    'stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>'
+)
+EXCLAMATION_ICON = mark_safe(
+    '<svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><circle cx="10" cy="10" '
+    'r="9" fill="currentColor"/><path d="M10 5v6" stroke="#fff" stroke-width="2.2" '
+    'stroke-linecap="round"/><circle cx="10" cy="14.5" r="1.3" fill="#fff"/></svg>'
+)
+
+STATUS_BADGES = {
+    Engagement.Status.ACTIVE: "badge-active",
+    Engagement.Status.COACH_MATCHING: "badge-matching",
+    Engagement.Status.ENDED_EARLY: "badge-ended",
+    Engagement.Status.COMPLETED: "badge-ended",
+}
+
+
+def progress_html(visible_progress):
+    """The On/Off Track cell: an icon *and* words, so colour is never the only signal."""
+    if visible_progress == Progress.ON_TRACK:
+        return format_html('<span class="progress progress-on">{} On Track</span>', CHECK_ICON)
+    if visible_progress == Progress.OFF_TRACK:
+        return format_html(
+            '<span class="progress progress-off">{} Off Track</span>', EXCLAMATION_ICON
+        )
+    return mark_safe(
+        '<span class="progress progress-none" aria-hidden="true">-</span>'
+        '<span class="visually-hidden">Not tracked</span>'
+    )
+
+
+def _url_or_none(name, pk):
+    # The life-cycle pages come from another part of the app; a build without them just
+    # shows fewer menu items instead of failing the whole list.
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+class PersonColumn(tables.Column):
+    def render(self, value):
+        return value.full_name or value.email
+
+
+@register_table
+class EngagementTable(tables.Table):
+    """
+    Engagements as the viewer may see them. Progress columns read only the `visible_*`
+    annotations of `Engagement.objects.visible_to(user)` (and `visible_off_track_on`, added
+    by `EngagementListView`), so a viewer who may not see progress gets "-" and sorting by
+    progress reveals nothing either. The Engagements Report reuses this table.
+    """
+
+    select = tables.Column(
+        accessor="pk", verbose_name="Select", orderable=False, empty_values=(),
+        attrs={"th": {"class": "col-select"}, "td": {"class": "col-select"}},
+    )
+    coachee = PersonColumn(
+        linkify=True, order_by=("coachee__full_name", "coachee__email"),
+        attrs={"td": {"class": "col-coachee"}},
+    )
+    coach = PersonColumn(order_by=("coach__full_name", "coach__email"), default="—")
+    template = tables.Column(accessor="template__name", order_by=("template__name",))
+    kind = tables.Column()
+    status = tables.Column()
+    owner = PersonColumn(order_by=("owner__full_name", "owner__email"))
+    location = tables.Column(accessor="location__name", order_by=("location__name",),
+                             default="—")
+    started_on = tables.DateColumn(verbose_name="Start date", format="j M Y")
+    last_activity_on = tables.DateColumn(verbose_name="Last activity", format="j M Y",
+                                         default="—")
+    next_event_on = tables.DateColumn(verbose_name="Next session", format="j M Y", default="—")
+    progress = tables.Column(
+        accessor="visible_progress", verbose_name="On/Off Track", empty_values=(),
+        order_by=("visible_progress",),
+    )
+    off_track_since = tables.DateColumn(
+        accessor="visible_off_track_since", verbose_name="Off track since", format="j M Y",
+        default="-", order_by=("visible_off_track_since",),
+    )
+    days_until_off_track = tables.Column(
+        accessor="visible_off_track_on", verbose_name="Days until off track",
+        empty_values=(None,), default="-", order_by=("visible_off_track_on",),
+        attrs={"td": {"class": "num"}, "th": {"class": "num"}},
+    )
+    actions = tables.Column(
+        accessor="pk", verbose_name="Actions", orderable=False, empty_values=(),
+        attrs={"th": {"class": "col-actions"}, "td": {"class": "col-actions"}},
+    )
+
+    class Meta:
+        model = Engagement
+        fields = ()
+        template_name = "django_tables2/optify_table.html"
+        attrs = {"class": "table", "id": "engagements-table"}
+        row_attrs = {"data-engagement": lambda record: record.pk}
+        empty_text = "No engagements match these filters."
+        default_columns = (
+            "coachee", "coach", "template", "status", "location", "started_on",
+            "next_event_on", "progress", "off_track_since", "days_until_off_track",
+        )
+        fixed_columns = ("select", "actions")
+
+    def __init__(self, *args, today=None, **kwargs):
+        # `today` is the viewer's company-local date; rows of other companies (a coach's) are
+        # counted in their own company's timezone in render_days_until_off_track.
+        self.today = today
+        self._todays = {}
+        super().__init__(*args, **kwargs)
+
+    # Dates that are often empty sort with the empty ones last, whichever the direction: the
+    # "most recently off track" view starts with off-track rows, not with thousands of "-".
+    @staticmethod
+    def _nulls_last(queryset, field, is_descending):
+        expression = F(field).desc(nulls_last=True) if is_descending else F(field).asc(
+            nulls_last=True)
+        return queryset.order_by(expression, "-pk"), True
+
+    def order_off_track_since(self, queryset, is_descending):
+        return self._nulls_last(queryset, "visible_off_track_since", is_descending)
+
+    def order_days_until_off_track(self, queryset, is_descending):
+        return self._nulls_last(queryset, "visible_off_track_on", is_descending)
+
+    def order_next_event_on(self, queryset, is_descending):
+        return self._nulls_last(queryset, "next_event_on", is_descending)
+
+    def order_last_activity_on(self, queryset, is_descending):
+        return self._nulls_last(queryset, "last_activity_on", is_descending)
+
+    def render_select(self, record):
+        if not getattr(record, "can_manage", False):
+            return ""
+        return format_html(
+            '<input type="checkbox" name="pk" value="{}" form="bulk-form" '
+            'aria-label="Select {}">', record.pk, record.coachee,
+        )
+
+    def render_kind(self, record):
+        return record.get_kind_display()
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="badge {}">{}</span>',
+            STATUS_BADGES.get(record.status, ""), record.get_status_display(),
+        )
+
+    def render_progress(self, value):
+        return progress_html(value)
+
+    def _company_today(self, company):
+        if company.pk not in self._todays:
+            self._todays[company.pk] = company.local_today()
+        return self._todays[company.pk]
+
+    def render_days_until_off_track(self, record, value):
+        days = (value - self._company_today(record.company)).days
+        css = "at-risk" if days <= 7 else ""
+        return format_html('<span class="{}">{}</span>', css, max(days, 0))
+
+    def value_days_until_off_track(self, record, value):
+        return (value - self._company_today(record.company)).days
+
+    def render_actions(self, record):
+        items = [format_html('<a href="{}">Open</a>', record.get_absolute_url())]
+        if getattr(record, "can_manage", False) and record.is_running:
+            end_url = _url_or_none("engagements:end_early", record.pk)
+            complete_url = _url_or_none("engagements:mark_complete", record.pk)
+            if complete_url:
+                items.append(format_html('<a href="{}">Mark complete</a>', complete_url))
+            if end_url:
+                items.append(format_html('<a class="danger" href="{}">End early</a>', end_url))
+        return format_html(
+            '<details class="menu"><summary aria-label="Actions for {}">⋯</summary>'
+            '<div class="menu-items">{}</div></details>',
+            record.coachee, mark_safe("".join(items)),
+        )

@@ -1,0 +1,135 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from accounts.models import Location
+from engagements.forms import coach_candidates
+from templates_app.models import EngagementKind, EngagementTemplate, ThresholdUnit
+
+User = get_user_model()
+
+TRACKING_FIELDS = ("tracking_threshold_days", "offtrack_notifications_enabled",
+                   "offtrack_reminder_every_days")
+
+
+class EngagementTemplateForm(forms.ModelForm):
+    """The threshold is entered as a number of days or weeks and stored as days."""
+
+    threshold = forms.IntegerField(
+        required=False, min_value=1, max_value=3650, label="Off Track after",
+        help_text="Without any activity for this long. Leave empty to turn tracking off.",
+    )
+    threshold_unit = forms.ChoiceField(choices=ThresholdUnit.choices, label="Unit",
+                                       initial=ThresholdUnit.DAYS)
+
+    class Meta:
+        model = EngagementTemplate
+        fields = ["name", "kind", "description", "offtrack_notifications_enabled",
+                  "offtrack_reminder_every_days"]
+        labels = {
+            "offtrack_notifications_enabled": "Email the coachee, coach and owner when it "
+                                              "goes Off Track",
+            "offtrack_reminder_every_days": "Remind every N days while Off Track",
+        }
+        help_texts = {"offtrack_reminder_every_days": "Optional; empty means no reminders."}
+
+    field_order = ["name", "kind", "description", "threshold", "threshold_unit",
+                   "offtrack_notifications_enabled", "offtrack_reminder_every_days"]
+
+    def __init__(self, *args, company, **kwargs):
+        self.company = company
+        super().__init__(*args, **kwargs)
+        template = self.instance
+        if template.pk and template.tracking_threshold_days:
+            days = template.tracking_threshold_days
+            if template.tracking_threshold_unit == ThresholdUnit.WEEKS and days % 7 == 0:
+                self.initial.update(threshold=days // 7, threshold_unit=ThresholdUnit.WEEKS)
+            else:
+                self.initial.update(threshold=days, threshold_unit=ThresholdUnit.DAYS)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = EngagementTemplate.objects.filter(company=self.company, name__iexact=name)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Your company already has a template with this name.")
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        number, unit = cleaned.get("threshold"), cleaned.get("threshold_unit")
+        if number is not None and unit:
+            days = number * 7 if unit == ThresholdUnit.WEEKS else number
+            if days > 3650:
+                self.add_error("threshold", "At most 10 years (3650 days).")
+            cleaned["tracking_threshold_days"] = days
+        else:
+            cleaned["tracking_threshold_days"] = None
+        return cleaned
+
+    def tracking_before(self):
+        return {name: getattr(self.instance, name) for name in TRACKING_FIELDS} \
+            if self.instance.pk else None
+
+    def save(self, commit=True):
+        template = super().save(commit=False)
+        template.company = self.company
+        template.tracking_threshold_days = self.cleaned_data["tracking_threshold_days"]
+        template.tracking_threshold_unit = self.cleaned_data.get("threshold_unit") \
+            or ThresholdUnit.DAYS
+        if commit:
+            template.save()
+        return template
+
+
+def company_admins(company):
+    return User.objects.filter(
+        Q(is_global_admin=True) | Q(administered_locations__company=company),
+        company=company, status__in=[User.Status.ACTIVE, User.Status.INVITED],
+    ).distinct().order_by("full_name", "email")
+
+
+class LaunchForm(forms.Form):
+    """
+    Launching an engagement from a template. Every dropdown is restricted to the launching
+    administrator's company: coachees are its people (internal records included), coaches
+    come from `coach_candidates`, owners are its administrators, and a location administrator
+    may only choose (and must choose) one of their locations.
+    """
+
+    coachee = forms.ModelChoiceField(queryset=User.objects.none())
+    coach = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
+                                   help_text="Leave empty to find one by coach matching.")
+    owner = forms.ModelChoiceField(queryset=User.objects.none(),
+                                   help_text="The administrator responsible.")
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False)
+
+    def __init__(self, *args, template, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.template = template
+        self.user = user
+        company = template.company
+        self.fields["coachee"].queryset = User.objects.filter(company=company).exclude(
+            status=User.Status.INACTIVE).order_by("full_name", "email")
+        self.fields["coach"].queryset = coach_candidates(company)
+        self.fields["owner"].queryset = company_admins(company)
+        self.fields["owner"].initial = user.pk
+        if user.is_global_admin:
+            self.fields["location"].queryset = Location.objects.filter(company=company)
+        else:
+            self.fields["location"].queryset = user.administered_locations.filter(
+                company=company)
+            self.fields["location"].required = True
+        if template.kind == EngagementKind.COACH_MATCHING:
+            self.fields["coach"].disabled = True
+            self.fields["coach"].help_text = "Chosen later, by coach matching."
+        else:
+            self.fields["coach"].required = True
+            self.fields["coach"].help_text = ""
+        if not self.fields["location"].queryset.exists():
+            del self.fields["location"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("coach") and cleaned.get("coach") == cleaned.get("coachee"):
+            self.add_error("coach", "A coachee cannot be their own coach.")
+        return cleaned
