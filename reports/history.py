@@ -11,7 +11,8 @@ reveal a hidden status.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Exists, OuterRef
 
 from engagements.models import PROGRESS_HIDDEN, Progress
 from tracking.models import ProgressTransition
@@ -42,18 +43,6 @@ def filter_off_track_since(queryset, start=None, end=None, mode=OFF_TRACK_NOW):
     return queryset
 
 
-def progress_totals(queryset):
-    """On track / off track / not tracked / hidden counts of the filtered rows: one query."""
-    totals = queryset.order_by().aggregate(
-        total=Count("pk"),
-        on_track=Count("pk", filter=Q(visible_progress=Progress.ON_TRACK)),
-        off_track=Count("pk", filter=Q(visible_progress=Progress.OFF_TRACK)),
-        not_tracked=Count("pk", filter=Q(visible_progress=Progress.NOT_TRACKED)),
-        hidden=Count("pk", filter=Q(visible_progress=PROGRESS_HIDDEN)),
-    )
-    return totals
-
-
 @dataclass(frozen=True)
 class WeekPoint:
     """The engagements on and off track at the end of `day` (the last day of a week)."""
@@ -74,34 +63,17 @@ def week_ends(today, weeks=12):
     return [*ends, today]
 
 
-def weekly_trend(queryset, today, weeks=12, current=None):
+def _weeks_from_changes(ends, current, changes):
     """
-    On-track and off-track counts at the end of each of the last `weeks` weeks, for the
-    engagements in `queryset` whose progress the viewer may see.
-
-    Rebuilt *backwards* from today's status: every recorded change moved one engagement from
-    `from_status` to `to_status`, so the count at the end of day W is today's count, minus
-    the changes into that status after W, plus the changes out of it after W. This reads
-    only the history of the last `weeks` weeks (grouped by day, a few hundred rows at most)
-    instead of every transition ever recorded, and needs no per-row work: one query, plus
-    today's counts, which `progress_totals()` has already computed (pass them as `current`
-    to save a query). An engagement with no recorded change counts with its status today.
+    Rebuilds each week's counts *backwards* from today's: every recorded change moved one
+    engagement from `from_status` to `to_status`, so the count at the end of day W is
+    today's count, minus the changes into that status after W, plus those out of it after
+    W. Needs only the last weeks' changes, grouped by day: a few hundred rows at most.
     """
-    ends = week_ends(today, weeks)
-    if current is None:
-        current = progress_totals(queryset)
-    visible = queryset.filter(can_see_progress=True).order_by().values("pk")
-    changes = (
-        ProgressTransition.objects.filter(engagement__in=visible, day__gt=ends[0])
-        .values_list("day", "from_status", "to_status")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
     points = []
-    history = [(_as_date(day), src, dst, n) for day, src, dst, n in changes]
     for end in ends:
         counts = {Progress.ON_TRACK: current["on_track"], Progress.OFF_TRACK: current["off_track"]}
-        for day, src, dst, n in history:
+        for day, src, dst, n in changes:
             if day > end:
                 if dst in counts:
                     counts[dst] -= n
@@ -111,6 +83,51 @@ def weekly_trend(queryset, today, weeks=12, current=None):
                                 on_track=counts[Progress.ON_TRACK],
                                 off_track=counts[Progress.OFF_TRACK]))
     return points
+
+
+# The filtered rows are computed once (MATERIALIZED): the totals count them by visible
+# progress and the trend joins the last weeks' history to those whose progress is visible.
+_SUMMARY_SQL = """
+WITH v (id, visible_progress) AS MATERIALIZED ({rows})
+SELECT NULL AS day, v.visible_progress, NULL, COUNT(*) FROM v GROUP BY v.visible_progress
+UNION ALL
+SELECT t.day, t.from_status, t.to_status, COUNT(*)
+FROM tracking_progresstransition t JOIN v ON v.id = t.engagement_id
+WHERE v.visible_progress <> %s AND t.day > %s
+GROUP BY t.day, t.from_status, t.to_status
+"""
+
+
+def totals_and_trend(queryset, today, weeks=12):
+    """
+    The report's totals — how many of the filtered rows are on track, off track, not
+    tracked, or hidden from this viewer — and its weekly trend, in one query over the
+    filtered rows. An engagement with no recorded change counts with its
+    status today; hidden progress counts in neither series.
+    """
+    ends = week_ends(today, weeks)
+    rows_sql, rows_params = (
+        queryset.order_by().values("pk", "visible_progress").query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_SUMMARY_SQL.format(rows=rows_sql),
+                       [*rows_params, PROGRESS_HIDDEN, ends[0]])
+        result = cursor.fetchall()
+    by_progress = {status: n for day, status, _, n in result if day is None}
+    totals = {
+        "total": sum(by_progress.values()),
+        "on_track": by_progress.get(Progress.ON_TRACK, 0),
+        "off_track": by_progress.get(Progress.OFF_TRACK, 0),
+        "not_tracked": by_progress.get(Progress.NOT_TRACKED, 0),
+        "hidden": by_progress.get(PROGRESS_HIDDEN, 0),
+    }
+    changes = [(_as_date(day), src, dst, n) for day, src, dst, n in result if day is not None]
+    return totals, _weeks_from_changes(ends, totals, changes)
+
+
+def weekly_trend(queryset, today, weeks=12):
+    """On-track and off-track counts at the end of each of the last `weeks` weeks."""
+    return totals_and_trend(queryset, today, weeks)[1]
 
 
 def _as_date(value):
