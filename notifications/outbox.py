@@ -112,7 +112,7 @@ def build_outbox(run):
     """
     Writes the nudges owed for `run` (a tracking.EvaluationRun) into the outbox, in the
     caller's transaction. Two statements, whatever the size of the run. Returns the number of
-    nudges created (0 on a re-run).
+    nudges created (0 on a re-run; -1 where the driver cannot tell, as SQLite).
     """
     tables = _tables()
     eligible = _ELIGIBLE_SQL.format(**tables)
