@@ -125,13 +125,13 @@ class ReportExportView(ReportMixin, EngagementListView):
             rows, request=request, today=self.company_today(), order_by=request.GET.get("sort"),
         )
         ordered = table.data.data
-        # A tie-breaker, so the file's order is stable whatever the sort.
-        ordered = ordered.order_by(*(ordered.query.order_by or ()), "pk") \
-            if ordered.query.order_by else ordered
+        if ordered.query.order_by:
+            # A tie-breaker, so the file's order is stable whatever the column sorted on.
+            ordered = ordered.order_by(*ordered.query.order_by, "pk")
         headers = [str(table.columns[name].header) for name in names]
         company = request.user.company
-        filename = f"engagements-report-{company.slug if company else 'optify'}-" \
-                   f"{self.company_today().isoformat()}.csv"
+        slug = company.slug if company else "optify"
+        filename = f"engagements-report-{slug}-{self.company_today().isoformat()}.csv"
         response = StreamingHttpResponse(
             csv_stream(ordered, self.table_class, names, headers),
             content_type="text/csv; charset=utf-8",
