@@ -46,6 +46,13 @@ class ReportFilterSet(EngagementFilterSet):
                   "started"]
         form = ReportFilterForm
 
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and not data.get("off_track_mode"):
+            # Show the default reading of the range as chosen, so the form says what it does.
+            data = data.copy()
+            data["off_track_mode"] = OFF_TRACK_NOW
+        super().__init__(data, *args, **kwargs)
+
     def filter_nothing(self, queryset, name, value):
         return queryset  # read by filter_off_track_since
 

@@ -127,3 +127,9 @@ def test_bad_input_is_named_on_the_page_not_a_server_error(
     assert response.status_code == 200
     assert response.context["filter_form"].errors
     assert b"alert-error" in response.content
+
+
+def test_the_form_says_which_reading_of_the_range_applies(client_for, global_admin, history):
+    content = report(client_for(global_admin)).content.decode()
+    assert 'value="now" id="id_off_track_mode_0" checked' in content
+    assert "Went off track in this range (even if back on track now)" in content
