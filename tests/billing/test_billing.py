@@ -165,7 +165,7 @@ def test_other_companies_global_admins_see_only_their_own_counts(history, other_
 
 
 def test_the_sqlite_fallback_counts_the_same_days():
-    """The embedded default runs the same query with a recursive CTE instead of generate_series."""
+    """The embedded default runs the same statement on SQLite (MAX/MIN for GREATEST/LEAST)."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE engagements_engagement (company_id, location_id, coachee_id, "
                "coach_id, status, started_on, ended_on)")
@@ -177,11 +177,28 @@ def test_the_sqlite_fallback_counts_the_same_days():
         (1, 10, 1, 8, "draft", None, None),
         (2, None, 5, 6, "active", "2026-01-01", None),
     ])
-    # What Django's SQLite backend does to the query's placeholders.
-    sql = billing.monthly_sql("sqlite").replace("%s", "?").replace("%%", "%")
-    rows = db.execute(sql, [d.isoformat() if isinstance(d, dt.date) else d for d in
-                            billing.monthly_params(1, dt.date(2025, 5, 1), TODAY)]).fetchall()
+    months = billing.last_months(TODAY)
+    # What Django's SQLite backend does to the query's placeholders and date parameters.
+    sql = billing.levels_sql("sqlite").replace("%s", "?")
+    params = [p.isoformat() if isinstance(p, dt.date) else p
+              for p in billing.levels_params(1, months[0], TODAY)]
+    series = {}
+    for _, who, day, active in db.execute(sql, params).fetchall():
+        series.setdefault(who, []).append((dt.date.fromisoformat(day), active))
+    stop = TODAY + dt.timedelta(days=1)
+    clients = billing.monthly_maxima(series["clients"], months, stop)
+    coaches = billing.monthly_maxima(series["coaches"], months, stop)
 
-    counts = {month: (clients, coaches) for month, _, clients, coaches in rows}
+    counts = {month: (clients[month], coaches[month]) for month in clients
+              if clients[month] or coaches[month]}
     assert counts == {"2025-05": (1, 1), "2026-01": (2, 1), "2026-02": (1, 1),
                       "2026-03": (1, 2), "2026-04": (1, 2)}
+
+
+def test_monthly_maxima_read_the_level_in_force_and_every_change():
+    months = [dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
+    levels = [(dt.date(2025, 12, 20), 3), (dt.date(2026, 1, 5), 5), (dt.date(2026, 1, 6), 2),
+              (dt.date(2026, 3, 10), 0), (dt.date(2026, 3, 20), 9)]
+    # 9 arrives on 20 March, after the window's last day (the 15th): not counted.
+    assert billing.monthly_maxima(levels, months, stop=dt.date(2026, 3, 16)) == {
+        "2026-01": 5, "2026-02": 2, "2026-03": 2}
