@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.mail import mailers
 from django.db import transaction
 from django.db.models import F, Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from engagements.models import Engagement, Progress
@@ -42,12 +42,8 @@ def backoff(attempts):
     return BACKOFF_BASE * (2 ** max(attempts - 1, 0))
 
 
-def engagement_url(engagement):
-    try:
-        path = engagement.get_absolute_url()
-    except NoReverseMatch:  # the engagement pages are another part's; keep mail working
-        path = f"/engagements/{engagement.pk}/"
-    return settings.SITE_URL + path
+def engagement_url(engagement_id):
+    return settings.SITE_URL + reverse("engagements:detail", args=[engagement_id])
 
 
 def unsubscribe_url(user, role):
@@ -76,17 +72,25 @@ def digest_items(nudge):
         visible = visible.filter(can_see_progress=True)
         if nudge.role == Role.COACH:
             visible = visible.filter(coach_id=nudge.recipient_id)
-    items = (
+    # Plain rows, not model instances: an administrator's digest can list hundreds of
+    # engagements, and dicts are what the template engine resolves fastest.
+    rows = (
         NudgeItem.objects.filter(nudge=nudge, engagement__in=visible.values("pk"))
-        .select_related("engagement__coachee", "engagement__coach", "engagement__template")
         .order_by("engagement__coachee__full_name", "engagement_id")
+        .values(
+            "engagement_id", "reason", "off_track_since",
+            coachee=F("engagement__coachee__full_name"),
+            coach=F("engagement__coach__full_name"),
+            template=F("engagement__template__name"),
+        )
     )
-    for item in items:
-        item.url = engagement_url(item.engagement)
-        # Formatted once here: the |date filter costs more than the rest of a digest row.
-        since = item.off_track_since
-        item.since_display = f"{since.day} {since:%b %Y}" if since else ""
-        yield item
+    for row in rows:
+        since = row["off_track_since"]
+        row["url"] = engagement_url(row["engagement_id"])
+        # Formatted here, once: the |date filter costs more than the rest of a digest row.
+        row["since"] = f"{since.day} {since:%b %Y}" if since else ""
+        row["reminder"] = row["reason"] == NudgeItem.Reason.REMINDER
+        yield row
 
 
 def compose(nudge):
@@ -100,7 +104,7 @@ def compose(nudge):
         "role": nudge.role,
         "day": nudge.day,
         "items": items,
-        "reminders_only": all(i.reason == NudgeItem.Reason.REMINDER for i in items),
+        "reminders_only": all(row["reminder"] for row in items),
         "settings_url": settings.SITE_URL + reverse("notifications:settings"),
     }
     return build_email(
