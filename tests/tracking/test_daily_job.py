@@ -191,3 +191,33 @@ def test_the_command_dry_run_and_backfill(db, capsys):
 def test_the_command_rejects_an_unknown_company(db):
     with pytest.raises(CommandError, match="No company"):
         call_command("evaluate_progress", "--company", "nope")
+
+
+def test_a_run_that_fails_midway_leaves_nothing_and_the_next_attempt_finishes_it(db):
+    company = factories.CompanyFactory(slug="acme")
+    engagement = launched(company)
+
+    def crash(sender, run, **kwargs):
+        raise RuntimeError("worker died")
+
+    evaluation_committing.connect(crash)
+    try:
+        with pytest.raises(RuntimeError):
+            run_daily_evaluation(company, D(2026, 3, 23))
+    finally:
+        evaluation_committing.disconnect(crash)
+    engagement.refresh_from_db()
+    assert engagement.progress == Progress.ON_TRACK
+    assert not EvaluationRun.objects.exists()
+    assert not ProgressTransition.objects.filter(cause=Cause.DAILY).exists()
+    run = run_daily_evaluation(company, D(2026, 3, 23))
+    assert run.transitions_count == 1
+
+
+def test_the_command_prints_progress_lines_on_long_runs(db, capsys):
+    for slug in ("a", "b", "c"):
+        launched(factories.CompanyFactory(slug=slug))
+    call_command("evaluate_progress", "--date", "2026-03-23", "--progress-every", "0")
+    captured = capsys.readouterr()
+    assert "... 1/3 companies, 1 engagements evaluated" in captured.err
+    assert "3 companies, 3 engagements evaluated, 3 transitions, 0 skipped" in captured.out
