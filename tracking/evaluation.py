@@ -7,9 +7,7 @@ Status changes are conditional UPDATEs: a row is written only if it is still as 
 so two evaluations racing each other record each transition once (Healthchecks' sendalerts).
 """
 
-import datetime as dt
-import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -24,8 +22,6 @@ from engagements.models import (
 )
 from tracking import rules
 from tracking.models import ProgressTransition
-
-log = logging.getLogger(__name__)
 
 Cause = ProgressTransition.Cause
 
@@ -277,7 +273,6 @@ class Counts:
     off_track: int = 0
     not_tracked: int = 0
     transitions: int = 0
-    companies: dict = field(default_factory=dict)
 
     @property
     def evaluated(self):
@@ -349,7 +344,3 @@ def evaluate_companies(today=None, *, companies=None, cause=Cause.MANUAL, only_d
     days = local_days(companies) if today is None else {company.pk: today for company in companies}
     with transaction.atomic():
         return evaluate_many(days, cause=cause, only_due=only_due)
-
-
-def as_date(value):
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
