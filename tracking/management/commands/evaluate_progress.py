@@ -26,12 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--company", metavar="SLUG", help="only this company")
         parser.add_argument("--dry-run", action="store_true",
                             help="compute and print, then roll everything back")
-        parser.add_argument("--all", action="store_true",
+        parser.add_argument("--all", action="store_true", dest="all_engagements",
                             help="every engagement, not only those due (backfill)")
         parser.add_argument("--progress-every", type=float, default=5.0, metavar="SECONDS",
                             help="print a progress line this often on long runs")
 
-    def handle(self, *args, date=None, company=None, dry_run=False, all=False,
+    def handle(self, *args, date=None, company=None, dry_run=False, all_engagements=False,
                progress_every=5.0, **options):
         companies = Company.objects.order_by("slug")
         if company:
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         totals = {"evaluated": 0, "transitions": 0, "skipped": 0}
         for index, each in enumerate(companies, start=1):
             day = date or each.local_today()
-            if all:
+            if all_engagements:
                 counts = self._evaluate_all(each, day, dry_run)
                 line = (f"evaluated={counts.evaluated} on_track={counts.on_track} "
                         f"off_track={counts.off_track} not_tracked={counts.not_tracked} "
