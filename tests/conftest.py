@@ -15,6 +15,9 @@ def _embedded_side_effects(settings, tmp_path):
     settings.MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
     settings.AXES_ENABLED = False
     settings.SITE_URL = "https://optify.test"
+    # Factories create three users per engagement: PBKDF2's deliberate slowness (~0.3 s a
+    # hash) would dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
