@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
@@ -80,17 +81,20 @@ class EngagementListView(LoginRequiredMixin, TemplateView):
     def get_column_preference(self):
         return ColumnPreference(self.table_class, self.request.user)
 
+    @cached_property
+    def is_admin(self):
+        return self.request.user.is_company_admin  # a query for location administrators
+
     def can_bulk(self):
-        return bool(self.request.user.is_company_admin
-                    and _reverse_or_none("engagements:bulk_action"))
+        return bool(self.is_admin and _reverse_or_none("engagements:bulk_action"))
 
     def get_table(self, queryset, columns):
         kwargs = columns.table_kwargs()
         if not self.can_bulk():
             kwargs["exclude"] = [*kwargs["exclude"], "select"]
-        table = self.table_class(
-            queryset, request=self.request, today=self.company_today(), **kwargs
-        )
+        # No `request=` here: django-tables2 would then paginate at once with Django's
+        # counting paginator. RequestConfig below configures sorting and lazy pagination.
+        table = self.table_class(queryset, today=self.company_today(), **kwargs)
         RequestConfig(self.request, paginate={
             "per_page": self.get_page_size(), "paginator_class": self.paginator_class,
         }).configure(table)
@@ -116,6 +120,7 @@ class EngagementListView(LoginRequiredMixin, TemplateView):
             page_size=self.get_page_size(),
             bulk_action_url=_reverse_or_none("engagements:bulk_action"),
             can_bulk=self.can_bulk(),
+            is_admin=self.is_admin,
         )
         return context
 

@@ -96,7 +96,7 @@ def launch(request, pk):
                 transaction.set_rollback(True)
                 raise Http404("Out of scope.")
             AuditEvent.record(AuditEvent.Action.LAUNCHED, actor=user, company=company,
-                              engagement=engagement, template=template.name,
+                              engagement=engagement, template=template,
                               coachee=str(engagement.coachee),
                               coach=str(engagement.coach) if engagement.coach else "")
             evaluate_engagement(engagement, cause=ProgressTransition.Cause.LAUNCH)

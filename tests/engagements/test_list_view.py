@@ -9,6 +9,11 @@ from tests import factories
 
 URL = reverse("engagements:list")
 NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
+# The 7 queries of a global administrator's list (see below), plus User.is_company_admin's
+# "administers a location?" check, which is not cached and is asked by the navigation per menu
+# item, by the list (once) and by the filter choices: 5 more, whatever the page size; a coach
+# also gets the navigation's "coaches anything?" checks (2 more).
+QUERIES_BY_ROLE = {"location_admin": 12, "coach": 14}
 
 
 @pytest.fixture(autouse=True)
@@ -222,9 +227,21 @@ def test_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
         django_assert_num_queries):
     factories.EngagementFactory.create_batch(40, company=owner_company, owner=global_admin)
     client = client_for(global_admin)
-    # 1 session, 2 user, 3 is_company_admin's administered_locations check (base.html nav),
-    # 4-6 the filter form's template / coach / location options, 7 the page's rows (one
-    # query, related rows joined, page_size + 1 fetched, no COUNT), 8-9 the navigation's
-    # report check (is_company_admin) and the list's own can_bulk check.
-    with django_assert_num_queries(9):
-        client.get(URL, {"per_page": per_page})
+    client.get(URL)  # the session's first use
+    # 1 session, 2 user, 3 the user's company (its local "today"), 4 the page's rows (one
+    # query, related rows joined, page_size + 1 fetched, no COUNT), 5-7 the filter form's
+    # template / coach / location options.
+    with django_assert_num_queries(7):
+        response = client.get(URL, {"per_page": per_page})
+    assert len(rows(response)) == min(per_page, 43)
+
+
+def test_location_admin_and_coach_lists_run_a_fixed_number_of_queries(
+        client_for, location_admin, coach, owner_company, location, global_admin, tracked,
+        django_assert_max_num_queries):
+    factories.EngagementFactory.create_batch(5, company=owner_company, owner=global_admin,
+                                             location=location, coach=coach)
+    for viewer, role in ((location_admin, "location_admin"), (coach, "coach")):
+        client = client_for(viewer)
+        with django_assert_max_num_queries(QUERIES_BY_ROLE[role]):
+            client.get(URL, {"per_page": 100})
