@@ -1,0 +1,114 @@
+"""
+The tenant-isolation matrix: for every named URL of the project, what each role gets.
+
+`tests/test_tenancy_matrix.py` walks the URL configuration and fails for any URL name that has
+no entry here, so a page added later must say who may reach it. To add a URL, add an `Entry`:
+
+    "app:name": Entry(expect(G=200, L=200, others=404)),
+
+- `args(ctx)` builds the URL's arguments from the standing objects (`ctx.engagement`,
+  `ctx.template`); an unknown id (`MISSING`) is fine where a real object is not needed.
+- `method` is "get" or "post" (POSTs send `data`, with CSRF checks off as in every test).
+- `expect(...)` takes role initials: G global admin of the owner company, L location admin of
+  the engagement's location, OL location admin of another location, C the coach (another
+  company), P the coach company's global admin, CE the coachee, O another company's admin,
+  A anonymous; `others=` is everyone not named.
+- `progress` names the roles that see the standing engagement's progress on that page (its
+  off-track-since date, 23 March 2026, appears only for them); None means "not checked".
+"""
+
+from dataclasses import dataclass, field
+
+ROLES = {
+    "G": "global_admin", "L": "location_admin", "OL": "other_location_admin", "C": "coach",
+    "P": "provider_admin", "CE": "coachee", "O": "other_admin", "A": "anonymous",
+}
+MISSING = 987654321
+SEES_PROGRESS = frozenset({"G", "L", "C"})
+
+
+def expect(others=None, **codes):
+    unknown = set(codes) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    return {role: codes.get(role, others) for role in ROLES}
+
+
+def signed_in(code, anonymous=302):
+    """`code` for every signed-in role; anonymous visitors go to sign in."""
+    return expect(others=code, A=anonymous)
+
+
+@dataclass(frozen=True)
+class Entry:
+    codes: dict
+    args: object = None  # callable(ctx) -> list
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+    progress: frozenset | None = None
+
+
+def eng(ctx):
+    return [ctx.engagement.pk]
+
+
+def tmpl(ctx):
+    return [ctx.template.pk]
+
+
+def missing(ctx):
+    return [MISSING]
+
+
+MATRIX = {
+    # Project and accounts.
+    "home": Entry(signed_in(200)),
+    "healthz": Entry(expect(others=200)),
+    "accounts:login": Entry(expect(others=302, A=200)),
+    "accounts:logout": Entry(expect(others=405)),
+    "accounts:password_reset": Entry(expect(others=200)),
+    "accounts:password_reset_done": Entry(expect(others=200)),
+    "accounts:password_reset_confirm": Entry(expect(others=200), args=lambda ctx: ["x", "y"]),
+    "accounts:password_reset_complete": Entry(expect(others=200)),
+    "accounts:accept_invitation": Entry(expect(others=400), args=lambda ctx: ["x", "y"]),
+    # The Engagements page and the engagement page (issue 5).
+    "engagements:list": Entry(signed_in(200), progress=SEES_PROGRESS),
+    "engagements:detail": Entry(expect(G=200, L=200, C=200, P=200, CE=200, OL=404, O=404,
+                                       A=302), args=eng, progress=SEES_PROGRESS),
+    # An empty POST: those allowed get the form back with errors (400), the rest 404.
+    "engagements:schedule_session": Entry(
+        expect(G=400, L=400, C=400, others=404, A=302), args=eng, method="post"),
+    # The standing engagement is active, not coach matching: nobody may add calls or pick.
+    "engagements:schedule_call": Entry(signed_in(404), args=eng, method="post"),
+    "engagements:select_coach": Entry(signed_in(404), args=eng, method="post"),
+    "engagements:table_columns": Entry(signed_in(302), args=lambda ctx: ["EngagementTable"],
+                                       method="post", data={"reset": "1"}),
+    # Ending and billing (issue 6). Seen but not manageable (coach, coachee, the coach
+    # company's admin): 403; not seen at all: 404. Billing and the "ready to complete" hint
+    # are per company: other companies' admins get their own (empty) page, non-admins 403.
+    "engagements:end_early": Entry(expect(G=200, L=200, C=403, P=403, CE=403, OL=404, O=404,
+                                          A=302), args=eng),
+    "engagements:mark_complete": Entry(expect(G=200, L=200, C=403, P=403, CE=403, OL=404,
+                                              O=404, A=302), args=eng),
+    # An empty selection: back to the list with a message (anonymous: to sign in).
+    "engagements:bulk_action": Entry(expect(others=302), method="post"),
+    "engagements:ready_to_complete": Entry(expect(G=200, L=200, OL=200, P=200, O=200,
+                                                  C=403, CE=403, A=302)),
+    "engagements:billing": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
+    "engagements:billing_csv": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
+    # Templates (issue 5): company administrators list and launch; global ones edit.
+    "templates_app:list": Entry(expect(G=200, L=200, OL=200, P=200, O=200, others=404,
+                                       A=302)),
+    "templates_app:create": Entry(expect(G=200, P=200, O=200, others=404, A=302)),
+    "templates_app:edit": Entry(expect(G=200, others=404, A=302), args=tmpl),
+    "templates_app:launch": Entry(expect(G=200, L=200, OL=200, others=404, A=302), args=tmpl),
+    # Reports (issue 7).
+    "reports:report": Entry(expect(others=200, CE=403, A=302), progress=SEES_PROGRESS),
+    "reports:export": Entry(expect(others=200, CE=403, A=302), progress=SEES_PROGRESS),
+    "reports:save_view": Entry(expect(others=400, CE=403, A=302), method="post"),
+    "reports:saved_view": Entry(expect(others=404, A=302), args=missing),
+    "reports:delete_saved_view": Entry(expect(others=404, A=302), args=missing,
+                                       method="post"),
+    # Notifications (issue 4).
+    "notifications:settings": Entry(signed_in(200)),
+    "notifications:unsubscribe": Entry(expect(others=400), args=lambda ctx: ["not-a-token"]),
+}
