@@ -72,11 +72,13 @@ class EngagementTable(tables.Table):
         attrs={"td": {"class": "col-coachee"}},
     )
     coach = PersonColumn(order_by=("coach__full_name", "coach__email"), default="—")
-    template = tables.Column(accessor="template__name", order_by=("template__name",))
+    template = tables.Column(accessor="template__name", verbose_name="Template",
+                             order_by=("template__name",))
     kind = tables.Column()
     status = tables.Column()
     owner = PersonColumn(order_by=("owner__full_name", "owner__email"))
-    location = tables.Column(accessor="location__name", order_by=("location__name",),
+    location = tables.Column(accessor="location__name", verbose_name="Location",
+                             order_by=("location__name",),
                              default="—")
     started_on = tables.DateColumn(verbose_name="Start date", format="j M Y")
     last_activity_on = tables.DateColumn(verbose_name="Last activity", format="j M Y",

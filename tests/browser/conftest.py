@@ -1,0 +1,56 @@
+"""
+Shared browser fixtures: Debian's Chromium driven by Playwright's sync API against
+pytest-django's live_server. `signed_in_page(user)` returns a page whose session is `user`'s.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+# Playwright's sync API runs an event loop in the test's thread; the ORM calls made around it
+# are ordinary synchronous ones against the same (transactional) test database.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def signed_in_page(browser, live_server, transactional_db):
+    contexts = []
+
+    def make(user, viewport=None):
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        context = browser.new_context(base_url=live_server.url,
+                                      viewport=viewport or {"width": 1440, "height": 900})
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                              "value": session.session_key, "url": live_server.url}])
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

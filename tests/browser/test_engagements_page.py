@@ -1,0 +1,72 @@
+import datetime as dt
+
+import pytest
+
+from engagements.models import Engagement, Progress
+from tests import factories
+from tests.browser.conftest import SCREENSHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def realistic(engagement, owner_company, location, global_admin, coach):
+    Engagement.objects.filter(pk=engagement.pk).update(
+        progress=Progress.ON_TRACK, last_activity_on=dt.date(2026, 3, 25),
+        next_event_on=dt.date(2026, 4, 8))
+    names = ["Amara Okafor", "Ben Schmidt", "Chloe Tanaka", "Dev Silva", "Elena Novak"]
+    off = []
+    for index, name in enumerate(names):
+        person = factories.UserFactory(company=owner_company, full_name=name)
+        state = Progress.OFF_TRACK if index % 2 else Progress.ON_TRACK
+        off.append(factories.EngagementFactory(
+            company=owner_company, location=location, owner=global_admin, coach=coach,
+            coachee=person, progress=state, last_activity_on=dt.date(2026, 3, 1 + index),
+            off_track_since=dt.date(2026, 3, 22 + index) if state == Progress.OFF_TRACK
+            else None))
+    factories.SessionFactory(engagement=engagement)
+    return off
+
+
+def test_columns_filters_and_engagement_page_in_a_browser(signed_in_page, global_admin,
+                                                         realistic, engagement):
+    page = signed_in_page(global_admin)
+    page.goto("/engagements/")
+    assert page.locator("#engagements-table th", has_text="Location").count() == 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "engagements-list.png"), full_page=True)
+
+    # Hide a column; it stays hidden after a reload.
+    page.locator("summary", has_text="Columns").click()
+    page.locator("#col-location").uncheck()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save columns").click()
+    page.reload()
+    assert page.locator("#engagements-table th", has_text="Location").count() == 0
+    # ... and shows again.
+    page.locator("summary", has_text="Columns").click()
+    page.locator("#col-location").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save columns").click()
+    assert page.locator("#engagements-table th", has_text="Location").count() == 1
+
+    # Filter Off Track: only off-track rows.
+    page.locator("#filters").get_by_label("Off Track").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="View results").click()
+    assert "progress=off_track" in page.url
+    rows = page.locator("#engagements-table tbody tr")
+    assert rows.count() == 2
+    assert page.locator("#engagements-table tbody .progress-on").count() == 0
+
+    # Open an engagement.
+    page.goto("/engagements/")
+    page.get_by_role("link", name="Cole Coachee").first.click()
+    page.wait_for_url(f"**/engagements/{engagement.pk}/")
+    assert page.get_by_role("heading", name="Sessions").count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "engagement-page.png"), full_page=True)
