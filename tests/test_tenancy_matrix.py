@@ -29,12 +29,6 @@ def url_names(patterns=None, namespace=None):
             yield f"{namespace}:{pattern.name}" if namespace else pattern.name
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Eight role users per case, hundreds of cases: the real hasher would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_every_url_has_an_entry_in_the_matrix():
     names = set(url_names())
     missing = sorted(names - set(MATRIX))

@@ -11,12 +11,6 @@ DAY = dt.date(2026, 3, 23)  # DESIGN.md's worked example: activated 2 March, T =
 MORNING = dt.datetime(2026, 3, 23, 7, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The factories give every user a password; the default hasher makes that slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def frozen():
     with time_machine.travel(MORNING, tick=False) as traveller:

@@ -11,12 +11,6 @@ from tracking.models import ProgressTransition
 TODAY = dt.date(2026, 5, 20)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Every factory user gets a password; the real hasher's cost dominates these tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def frozen():
     with time_machine.travel(dt.datetime(2026, 5, 20, 12, tzinfo=dt.UTC), tick=False) as t:

@@ -43,7 +43,3 @@ def tracked(db):
                                        template__tracking_threshold_days=21)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The factories give every user a password; the default hasher makes that slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
