@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
-from django.db.models import Case, DateField, ExpressionWrapper, F, Value, When
+from django.db.models import Case, DateField, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +15,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from engagements.columns import TABLES, ColumnPreference
+from engagements.expressions import AddDays
 from engagements.filters import EngagementFilterSet
 from engagements.forms import DiscoveryCallForm, SelectCoachForm, SessionForm
 from engagements.models import AuditEvent, Engagement, Progress
@@ -28,10 +29,8 @@ def with_list_annotations(queryset):
     who may see progress gets: the day an on-track engagement goes off track if nothing else
     happens — the threshold after its next scheduled event, or else after its last activity.
     """
-    projected = ExpressionWrapper(
-        Coalesce("next_event_on", "last_activity_on", "started_on")
-        + F("tracking_threshold_days"),
-        output_field=DateField(),
+    projected = AddDays(
+        Coalesce("next_event_on", "last_activity_on", "started_on"), "tracking_threshold_days"
     )
     return queryset.select_related(
         "company", "coachee", "coach", "owner", "template", "location"
