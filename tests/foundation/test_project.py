@@ -15,9 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args, env=None):
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process (Playwright's sync API
+    # beside live_server); a deployment never has it, so the subprocess must not inherit it.
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, timeout=120,
+        env={**base, **(env or {})}, timeout=120,
     )
 
 
