@@ -29,10 +29,10 @@ class NudgeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-send the selected nudges")
     def resend_nudges(self, request, queryset):
-        from notifications.tasks import send_pending_nudges
+        from notifications.tasks import enqueue_sender
 
         count = resend(queryset)
-        transaction.on_commit(send_pending_nudges.delay)
+        transaction.on_commit(enqueue_sender)
         self.message_user(
             request, f"{count} nudge(s) queued to be sent again (nudges being sent are skipped).",
             messages.SUCCESS,

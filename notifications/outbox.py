@@ -13,6 +13,8 @@ the nudges together (the re-run recreates both) or keeps both (the sender finds 
 The unique keys make a re-run for the same day add nothing.
 """
 
+import logging
+
 from django.db import connection
 from django.utils import timezone
 
@@ -20,6 +22,8 @@ from accounts.models import User
 from engagements.models import Engagement
 from notifications.models import Nudge, NudgeItem, NudgePreference
 from tracking.models import ProgressTransition
+
+logger = logging.getLogger("notifications.outbox")
 
 # What the daily run owes, as rows (engagement, reason, off_track_since, user, role) of people
 # who may receive it. The owner administrator is nudged only while they still administer the
@@ -121,6 +125,9 @@ def build_outbox(run):
         cursor.execute(eligible + _INSERT_NUDGES_SQL.format(**tables), params)
         created = cursor.rowcount
         cursor.execute(eligible + _INSERT_ITEMS_SQL.format(**tables), params)
+        items = cursor.rowcount
+    logger.info("outbox_built company=%s day=%s run=%s nudges=%d items=%d",
+                run.company.slug, run.day, run.pk, created, items)
     return created
 
 
@@ -128,10 +135,10 @@ def on_evaluation_committing(sender, run, **kwargs):
     """Receiver of tracking's `evaluation_committing`: the outbox, then the sender after commit."""
     from django.db import transaction
 
-    from notifications.tasks import send_pending_nudges
+    from notifications.tasks import enqueue_sender
 
     if build_outbox(run):
-        # After commit, so the worker sees the rows; if this enqueue is lost, the periodic
-        # sender still finds them.
-        transaction.on_commit(send_pending_nudges.delay)
+        # After commit, so the worker sees the rows; if this enqueue is lost (the broker is
+        # down), the periodic sender still finds them.
+        transaction.on_commit(enqueue_sender)
 

@@ -10,11 +10,23 @@ again. We prefer a rare duplicate to a lost nudge; the Message-ID is stable per 
 exactly once: two senders never claim the same row (SELECT ... FOR UPDATE SKIP LOCKED), a crash
 before the claim leaves the row pending, and a provider error is retried with exponential
 backoff until it succeeds or `MAX_ATTEMPTS` is reached ("failed", re-sendable in the admin).
+
+How long a provider may be down: a nudge is about *today*, but an outage of an hour or two
+must not lose it (DESIGN.md: "a mail provider's temporary failure never produces ... a lost
+email"). Waits double from a minute and are capped at an hour — 1, 2, 4, 8, 16, 32, then 60
+minutes — so the 12 attempts span about six hours (363 minutes) before a row is "failed".
+`tests/faults/test_provider_outage.py` rides out a one-hour outage with this schedule.
+
+Logs (key=value, one line each): `nudge_sent` / `nudge_attempt_failed` per nudge, and per run
+of `send_due_nudges` one `nudges_sent` line per company and day plus a `nudges_run` total,
+all carrying the run's id.
 """
 
 import datetime as dt
 import logging
+import secrets
 import smtplib
+import time
 
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
@@ -31,15 +43,16 @@ from notifications.tokens import make_unsubscribe_token
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4, 8 minutes between attempts
+MAX_ATTEMPTS = 12
+BACKOFF_BASE = dt.timedelta(minutes=1)  # 1, 2, 4 ... minutes between attempts,
+BACKOFF_MAX = dt.timedelta(hours=1)  # at most an hour (see the module docstring)
 LEASE = dt.timedelta(minutes=10)  # a "sending" row older than this is presumed orphaned
 RETRYABLE = (AnymailError, smtplib.SMTPException, OSError)
 PERMANENT = (AnymailRecipientsRefused, smtplib.SMTPRecipientsRefused)
 
 
 def backoff(attempts):
-    return BACKOFF_BASE * (2 ** max(attempts - 1, 0))
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
 def engagement_url_pattern():
@@ -179,8 +192,13 @@ def send_nudge(nudge, connection):
     try:
         connection.send_messages([message])
     except RETRYABLE as error:
-        logger.warning("nudge %s attempt %s failed: %r", nudge.pk, nudge.attempts, error)
-        return _retry_later(nudge, error, permanent=isinstance(error, PERMANENT))
+        status = _retry_later(nudge, error, permanent=isinstance(error, PERMANENT))
+        logger.warning(
+            "nudge_attempt_failed nudge=%s company=%s day=%s role=%s attempt=%d status=%s "
+            "error=%s", nudge.pk, nudge.company.slug, nudge.day, nudge.role, nudge.attempts,
+            status, type(error).__name__,
+        )
+        return status
     anymail_status = getattr(message, "anymail_status", None)
     provider_id = getattr(anymail_status, "message_id", None) or message.extra_headers.get(
         "Message-ID", ""
@@ -189,13 +207,19 @@ def send_nudge(nudge, connection):
         nudge, status=Nudge.Status.SENT, sent_at=now, message_id=str(provider_id)[:255],
         last_error="",
     )
-    logger.info("nudge %s sent to %s as %s", nudge.pk, nudge.recipient_id, nudge.role)
+    logger.info(
+        "nudge_sent nudge=%s company=%s day=%s role=%s recipient=%s attempt=%d",
+        nudge.pk, nudge.company.slug, nudge.day, nudge.role, nudge.recipient_id, nudge.attempts,
+    )
     return Nudge.Status.SENT
 
 
 def send_due_nudges(batch_size=50):
     """Sends everything due now, batch by batch. Returns {status: count}."""
+    run = secrets.token_hex(4)
+    started = time.monotonic()
     counts = {}
+    per_company = {}
     connection = mailers.default
     connection.open()
     try:
@@ -207,12 +231,27 @@ def send_due_nudges(batch_size=50):
                 except Exception as error:
                     # A bug in composing one digest must not stop the others: it is retried
                     # like a provider error, then left failed for someone to look at.
-                    logger.exception("nudge %s could not be sent", nudge.pk)
+                    logger.exception("nudge_error nudge=%s run=%s", nudge.pk, run)
                     status = _retry_later(nudge, error)
                 counts[status] = counts.get(status, 0) + 1
+                company = per_company.setdefault((nudge.company.slug, nudge.day), {})
+                company[status] = company.get(status, 0) + 1
     finally:
         connection.close()
+    for (slug, day), statuses in sorted(per_company.items()):
+        logger.info("nudges_sent company=%s day=%s run=%s %s", slug, day, run,
+                    _counts(statuses))
+    if counts:  # beat runs this every minute: an idle run says nothing
+        logger.info("nudges_run run=%s companies=%d %s duration_ms=%d", run, len(per_company),
+                    _counts(counts), round((time.monotonic() - started) * 1000))
     return counts
+
+
+def _counts(statuses):
+    # The outcomes of one attempt ("pending" = to be retried after its backoff).
+    outcomes = [Nudge.Status.SENT, Nudge.Status.PENDING, Nudge.Status.FAILED,
+                Nudge.Status.CANCELLED]
+    return " ".join(f"{status}={statuses.get(status, 0)}" for status in outcomes)
 
 
 def next_due_at():

@@ -1,16 +1,40 @@
+import logging
+
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
 
 from notifications.sender import send_due_nudges
+
+logger = logging.getLogger("notifications.sender")
 
 # Beat runs this every minute (see NotificationsConfig.ready); retries wait at least a minute
 # (sender.BACKOFF_BASE), so the minute tick is all the scheduling they need.
 SEND_EVERY_SECONDS = 60
 
 
-@shared_task(name="notifications.send_pending_nudges", ignore_result=True)
+# A database error mid-batch: rows already claimed wait for their lease (sender.LEASE), the
+# rest are still pending; running again soon (1, 2, 4 ... s) sends those without waiting a minute.
+@shared_task(
+    name="notifications.send_pending_nudges", ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError), retry_backoff=1, retry_backoff_max=60,
+    max_retries=5,
+)
 def send_pending_nudges():
     """
     Sends every due nudge. Queued after each daily evaluation commits, and every minute by
     beat. Several can run at once: each claims different rows.
     """
     return send_due_nudges()
+
+
+def enqueue_sender():
+    """
+    Queues the sender now. Only a shortcut: the rows are already committed as pending, and beat
+    sends them within a minute anyway. So a broker that is down must not fail the caller (the
+    evaluation that just committed, an admin's request): it is logged, not raised.
+    """
+    try:
+        send_pending_nudges.delay()
+    except BrokerError as error:
+        logger.warning("sender_enqueue_failed error=%s fallback=beat", type(error).__name__)

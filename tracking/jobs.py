@@ -68,9 +68,9 @@ def run_daily_evaluation(company, day, *, dry_run=False):
         else:
             evaluation_committing.send(sender=EvaluationRun, run=run)
     log.info(
-        "evaluation_run company=%s day=%s evaluated=%d on_track=%d off_track=%d "
+        "evaluation_run company=%s day=%s run=%s evaluated=%d on_track=%d off_track=%d "
         "not_tracked=%d transitions=%d duration_ms=%d dry_run=%s",
-        company.slug, day, run.evaluated, run.on_track, run.off_track, run.not_tracked,
+        company.slug, day, run.pk, run.evaluated, run.on_track, run.off_track, run.not_tracked,
         run.transitions_count, run.duration_ms, dry_run,
     )
     return run

@@ -1,21 +1,41 @@
+import logging
+
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from accounts.models import Company
 from tracking.jobs import companies_due, parse_day, run_daily_evaluation
 
+log = logging.getLogger("tracking.daily")
 
-@shared_task
+# A database that restarts or drops the connection mid-run: the run's transaction was rolled
+# back, so the task is simply run again, after 1, 2, 4 ... s (at most a minute apart, jittered
+# so that a fleet of workers does not reconnect in step). Celery's Django fixup closes
+# unusable connections before each attempt, so the retry starts on a fresh one.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY = {
+    "autoretry_for": DATABASE_ERRORS,
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "max_retries": 10,
+}
+
+
+@shared_task(**RETRY)
 def schedule_daily_evaluations():
     """Hourly (celery beat): one evaluate_company task per company whose local day is due."""
     due = companies_due()
     for company, day in due:
         evaluate_company.delay(company.pk, day.isoformat())
+    log.info("evaluation_scheduled companies=%d days=%s", len(due),
+             ",".join(sorted({day.isoformat() for _, day in due})) or "-")
     return len(due)
 
 
 # acks_late: a worker killed mid-run leaves the task on the queue; the rolled-back run is
-# redone by the next worker (CELERY_TASK_REJECT_ON_WORKER_LOST), and a committed one is a no-op.
-@shared_task(acks_late=True)
+# redone by the next worker (CELERY_TASK_REJECT_ON_WORKER_LOST) or by beat's next hourly tick,
+# and a committed one is a no-op.
+@shared_task(acks_late=True, **RETRY)
 def evaluate_company(company_id, day):
     company = Company.objects.filter(pk=company_id).first()
     if company is None:
