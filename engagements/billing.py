@@ -1,38 +1,47 @@
 """
 Billing counts: active clients (distinct coachees) and active coaches (distinct coaches) of a
-company's engagements.
+company's engagements, today and for each of the last 12 months (the most on any day of the
+month), for the company and, for enterprise companies, per location (a person in two locations
+counts once for the company and once in each location).
 
-- *Today*: engagements whose status is active or coach matching (DESIGN).
-- *Each of the last 12 months*: the most at any point in the month. An engagement counts on day
-  d when it was launched, started_on <= d and (ended_on is null or ended_on > d): the day it ends
-  is no longer billed. Clients and coaches are maximised separately, as a contract caps each.
-- Enterprise companies also get the same figures per location (a person in two locations counts
-  once for the company and once in each location).
+A person counts on day d when one of their engagements was launched (not a draft), started_on
+<= d and (ended_on is null or ended_on > d): the day an engagement ends is no longer billed, so
+ending or completing one today takes it out of today's count at once. A coach chosen by coach
+matching counts from the day they were selected. Clients and coaches are maximised separately,
+as a contract caps each. For today this is DESIGN's rule (engagements in active or coach
+matching status), since ending an engagement sets its end date to today.
 
-How: joining every day of the year to every engagement running that day and counting distinct
-people per day is simple but costs days x engagements (229 s for a 200,000-engagement tenant).
-Instead, in one SQL statement: each person's engagements become half-open intervals
-[started_on, ended_on) clipped to the window; overlapping intervals of the same person are
-merged into "islands" (gaps and islands, with window functions), so a person counts once however
-many engagements they have; each island adds 1 on its first day and removes 1 on its end day,
-and a running sum over the change days gives the number of distinct active people from each
-change day on. That is O(n log n) in the engagements, and yields at most one row per change day
-(≤ 366 per group and measure); the monthly maxima are read from those in Python
-(`monthly_maxima`): the level on the month's first day, and at each change within the month.
+Speed. Each day's counts are computed once and stored (`BillingDay` in billing_models.py, which
+also says what drops stored days when engagements change); the page reads the stored days — at
+most 366 small rows per scope — and computes only the days not stored yet:
+  - a few days (after a change, or on a new day): counted directly, two aggregates per day
+    (`counts_on`);
+  - a longer run (the first visit, or after a back-dated change): two SQL statements sweep the
+    engagements (`levels_sql`): each person's engagements become half-open intervals
+    [start, end) clipped to the run; a person's overlapping intervals are merged into "islands"
+    (gaps and islands, with window functions), so a person counts once however many
+    engagements they have; each island adds 1 on its first day and removes 1 on its end day,
+    and a running sum over the change days gives the number of distinct active people from
+    each change day on — O(n log n) in the engagements, instead of days x engagements.
+Both ways count the same; tests/billing checks them against each other.
 """
 
-import bisect
-import calendar
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Count
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q
+from django.db.models.functions import TruncMonth
 
-from engagements.models import ACTIVE_STATUSES, Engagement
+from engagements.billing_models import BillingDay, lock_company_billing
+from engagements.models import Engagement
 
 MONTHS = 12
+ONE_DAY = dt.timedelta(days=1)
+# Up to this many missing days are counted one by one (each ~0.5 s for a 200,000-engagement
+# tenant, a sweep ~7 s: docs/benchmarks.md); more are swept at once.
+COUNT_DAY_BY_DAY_UP_TO = 7
 
 # GREATEST/LEAST are MAX/MIN with several arguments on SQLite (the embedded default).
 _FUNCTIONS = {
@@ -40,13 +49,15 @@ _FUNCTIONS = {
     "sqlite": {"greatest": "MAX", "least": "MIN"},
 }
 
+# One row per person and engagement; `since` is the day the person starts to count.
 _PEOPLE_SQL = """
     SELECT {group} AS grp, '{who}' AS who, e.{person}_id AS person,
-           {greatest}(e.started_on, %s) AS s, {least}(COALESCE(e.ended_on, %s), %s) AS e
-    FROM engagements_engagement e
+           {greatest}({since}, %s) AS s, {least}(COALESCE(e.ended_on, %s), %s) AS e
+    FROM engagements_engagement e {join}
     WHERE e.company_id = %s AND e.status <> 'draft' AND e.{person}_id IS NOT NULL
-      AND e.started_on < %s AND (e.ended_on IS NULL OR e.ended_on > %s)
+      AND {since} < %s AND (e.ended_on IS NULL OR e.ended_on > %s)
 """
+_SELECTION_JOIN = "LEFT JOIN engagements_coachselection cs ON cs.engagement_id = e.id"
 
 _LEVELS_SQL = """
 WITH iv AS ({clients} UNION ALL {coaches}),
@@ -80,11 +91,17 @@ FROM changes
 ORDER BY grp, who, day
 """
 
+# Scopes: (True, None) is the whole company; (False, location id or None) one location.
+COMPANY = (True, None)
+
 
 @dataclass
 class Counts:
     clients: int = 0
     coaches: int = 0
+
+    def __bool__(self):
+        return bool(self.clients or self.coaches)
 
 
 @dataclass
@@ -117,21 +134,22 @@ def last_months(today, count=MONTHS):
     return months[::-1]
 
 
-def month_end(first):
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
-
+# --- Computing days -----------------------------------------------------------------------
 
 def levels_sql(vendor, *, by_location=False):
     names = dict(_FUNCTIONS[vendor], group="e.location_id" if by_location else "NULL")
+    coach_since = f"{names['greatest']}(e.started_on, COALESCE(cs.selected_on, e.started_on))"
     return _LEVELS_SQL.format(
-        clients=_PEOPLE_SQL.format(who="clients", person="coachee", **names),
-        coaches=_PEOPLE_SQL.format(who="coaches", person="coach", **names),
+        clients=_PEOPLE_SQL.format(who="clients", person="coachee", since="e.started_on",
+                                   join="", **names),
+        coaches=_PEOPLE_SQL.format(who="coaches", person="coach", since=coach_since,
+                                   join=_SELECTION_JOIN, **names),
     )
 
 
-def levels_params(company_pk, start, end):
-    stop = end + dt.timedelta(days=1)  # the window is [start, stop)
-    one = [start, stop, stop, company_pk, stop, start]
+def levels_params(company_pk, first, last):
+    stop = last + ONE_DAY  # the run is [first, stop)
+    one = [first, stop, stop, company_pk, stop, first]
     return one + one
 
 
@@ -139,68 +157,103 @@ def _as_date(value):
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
-def monthly_maxima(levels, months, stop):
-    """
-    {"YYYY-MM": most} from [(change day, level from that day on)] sorted by day: the level in
-    force on each month's first day, and after each change within the month (before `stop`).
-    """
-    days = [day for day, _ in levels]
-    result = {}
-    for index, first in enumerate(months):
-        after = months[index + 1] if index + 1 < len(months) else stop
-        at = bisect.bisect_right(days, first) - 1
-        most = levels[at][1] if at >= 0 else 0
-        for position in range(at + 1, len(levels)):
-            day, level = levels[position]
-            if day >= after:
-                break
-            most = max(most, level)
-        result[first.strftime("%Y-%m")] = most
+def swept_counts(company, first, last):
+    """{day: {scope: Counts}} for every day first..last, by sweeping (two statements)."""
+    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    result = {day: defaultdict(Counts) for day in days}
+    for by_location in (False, True):
+        series = defaultdict(list)  # (scope, who) -> [(change day, level from then on)]
+        with connection.cursor() as cursor:
+            cursor.execute(levels_sql(vendor, by_location=by_location),
+                           levels_params(company.pk, first, last))
+            for grp, who, day, active in cursor.fetchall():
+                scope = (False, grp) if by_location else COMPANY
+                series[scope, who].append((_as_date(day), int(active)))
+        for (scope, who), levels in series.items():
+            position, level = 0, 0
+            for day in days:  # the level in force on each day
+                while position < len(levels) and levels[position][0] <= day:
+                    level = levels[position][1]
+                    position += 1
+                if level:
+                    setattr(result[day][scope], who, level)
     return result
 
 
-def monthly_counts(company, months, end, *, by_location=False):
-    """{(month "YYYY-MM", location id or None): Counts} for months[0]..end inclusive."""
-    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
-    series = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(levels_sql(vendor, by_location=by_location),
-                       levels_params(company.pk, months[0], end))
-        for grp, who, day, active in cursor.fetchall():
-            series[grp, who].append((_as_date(day), int(active)))
-    stop = end + dt.timedelta(days=1)
-    counts = defaultdict(Counts)
-    for (grp, who), levels in series.items():
-        for month, most in monthly_maxima(levels, months, stop).items():
-            setattr(counts[month, grp], who, most)
-    return dict(counts)
+def counts_on(company, day):
+    """{scope: Counts} on `day`, counted directly (two aggregates)."""
+    running = (Engagement.objects.filter(company=company, started_on__lte=day)
+               .exclude(status=Engagement.Status.DRAFT)
+               .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day)))
+    coach_counts = Q(coach__isnull=False) & (
+        Q(coach_selection__isnull=True) | Q(coach_selection__selected_on__lte=day))
+    measures = {"clients": Count("coachee", distinct=True),
+                "coaches": Count("coach", distinct=True, filter=coach_counts)}
+    result = defaultdict(Counts)
+    result[COMPANY] = Counts(**running.aggregate(**measures))
+    for row in running.order_by().values("location").annotate(**measures):
+        result[False, row["location"]] = Counts(row["clients"], row["coaches"])
+    return result
 
+
+def store_missing_days(company, today):
+    """
+    Compute and store the window's days up to `today` that are not stored yet. Stored days
+    always run without a gap from the window's first day (days are only ever dropped from a
+    day on), so the missing ones are those after the last stored day.
+    """
+    first = last_months(today)[0]
+    with transaction.atomic():
+        lock_company_billing(company.pk)  # see billing_models: no counts from before a change
+        last = (BillingDay.objects.filter(company=company, whole_company=True, day__gte=first)
+                .aggregate(last=Max("day"))["last"])
+        start = first if last is None else last + ONE_DAY
+        if start > today:
+            return 0
+        if (today - start).days < COUNT_DAY_BY_DAY_UP_TO:
+            days = {start + dt.timedelta(days=n): None for n in range((today - start).days + 1)}
+            days = {day: counts_on(company, day) for day in days}
+        else:
+            days = swept_counts(company, start, today)
+        BillingDay.objects.filter(company=company, day__lt=first).delete()  # out of any window
+        rows = []
+        for day, scopes in days.items():
+            scopes.setdefault(COMPANY, Counts())  # stored even when zero: the day is computed
+            rows += [BillingDay(company=company, whole_company=scope[0], location_id=scope[1],
+                                day=day, clients=counts.clients, coaches=counts.coaches)
+                     for scope, counts in scopes.items() if counts or scope == COMPANY]
+        BillingDay.objects.bulk_create(rows, batch_size=2000)
+    return len(days)
+
+
+# --- Reading the summary --------------------------------------------------------------------
 
 def billing_summary(company, today):
     months = last_months(today)
-    running = Engagement.objects.filter(company=company, status__in=ACTIVE_STATUSES)
-    today_counts = Counts(**running.aggregate(
-        clients=Count("coachee", distinct=True), coaches=Count("coach", distinct=True)))
-    monthly = {month: counts for (month, _), counts
-               in monthly_counts(company, months, today).items()}
-    summary = BillingSummary(today=today, months=months, today_counts=today_counts,
-                             monthly=monthly)
+    store_missing_days(company, today)
+    stored = BillingDay.objects.filter(company=company, day__gte=months[0], day__lte=today)
+    monthly = defaultdict(dict)  # scope -> {"YYYY-MM": Counts}
+    for row in (stored.annotate(month=TruncMonth("day")).order_by()
+                .values("whole_company", "location", "month")
+                .annotate(most_clients=Max("clients"), most_coaches=Max("coaches"))):
+        scope = (row["whole_company"], row["location"])
+        monthly[scope][_as_date(row["month"]).strftime("%Y-%m")] = Counts(
+            row["most_clients"], row["most_coaches"])
+    today_counts = {(row.whole_company, row.location_id): Counts(row.clients, row.coaches)
+                    for row in stored.filter(day=today)}
+
+    summary = BillingSummary(today=today, months=months,
+                             today_counts=today_counts.get(COMPANY, Counts()),
+                             monthly=monthly[COMPANY])
     if company.is_enterprise:
-        per_location = monthly_counts(company, months, today, by_location=True)
-        today_by_location = {
-            row["location"]: Counts(row["clients"], row["coaches"])
-            for row in running.order_by().values("location").annotate(
-                clients=Count("coachee", distinct=True), coaches=Count("coach", distinct=True))
-        }
         labels = [(location.pk, location.name) for location in company.locations.all()]
-        if any(grp is None for _, grp in per_location) or None in today_by_location:
+        if (False, None) in monthly:
             labels.append((None, "No location"))
-        for pk, label in labels:
-            summary.locations.append((
-                label,
-                today_by_location.get(pk, Counts()),
-                {month: counts for (month, grp), counts in per_location.items() if grp == pk},
-            ))
+        summary.locations = [
+            (label, today_counts.get((False, pk), Counts()), monthly.get((False, pk), {}))
+            for pk, label in labels
+        ]
     return summary
 
 

@@ -363,3 +363,7 @@ class AuditEvent(models.Model):
             action=action, actor=actor, actor_name=str(actor) if actor else "",
             company=company, engagement=engagement, template=template, changes=changes,
         )
+
+
+# The Billing page's stored daily counts (and the receivers that keep them true).
+from engagements.billing_models import BillingDay  # noqa: E402, F401

@@ -119,11 +119,12 @@ def test_ending_an_engagement_changes_the_counts(history, owner_company, global_
 
 
 @time_machine.travel(NOW, tick=False)
-def test_the_page_takes_a_fixed_number_of_queries(history, global_admin, client_for,
-                                                   django_assert_max_num_queries):
+def test_the_page_reads_stored_days_in_a_fixed_number_of_queries(
+        history, global_admin, client_for, django_assert_max_num_queries):
     client = client_for(global_admin)
-    # session, user, company; today's counts; the monthly SQL; the locations; today's counts
-    # per location; the monthly SQL per location; the layout's navigation.
+    client.get(reverse("engagements:billing"))  # the first visit computes and stores the days
+    # session, user, company; savepoint, the company lock, the last stored day, release; the
+    # months' maxima; today's counts; the locations; the layout's navigation.
     with django_assert_max_num_queries(12):
         response = client.get(reverse("engagements:billing"))
     assert response.status_code == 200
@@ -167,38 +168,31 @@ def test_other_companies_global_admins_see_only_their_own_counts(history, other_
 def test_the_sqlite_fallback_counts_the_same_days():
     """The embedded default runs the same statement on SQLite (MAX/MIN for GREATEST/LEAST)."""
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE engagements_engagement (company_id, location_id, coachee_id, "
+    db.execute("CREATE TABLE engagements_engagement (id, company_id, location_id, coachee_id, "
                "coach_id, status, started_on, ended_on)")
-    db.executemany("INSERT INTO engagements_engagement VALUES (?, ?, ?, ?, ?, ?, ?)", [
-        (1, 10, 1, 7, "completed", "2026-01-10", "2026-02-01"),
-        (1, 10, 2, 7, "active", "2026-01-31", None),
-        (1, 11, 2, 8, "active", "2026-03-01", None),
-        (1, 11, 1, 8, "ended_early", "2025-03-01", "2025-05-02"),
-        (1, 10, 1, 8, "draft", None, None),
-        (2, None, 5, 6, "active", "2026-01-01", None),
+    db.execute("CREATE TABLE engagements_coachselection (engagement_id, selected_on)")
+    db.executemany("INSERT INTO engagements_engagement VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+        (1, 1, 10, 1, 7, "completed", "2026-01-10", "2026-02-01"),
+        (2, 1, 10, 2, 7, "active", "2026-01-31", None),
+        (3, 1, 11, 2, 8, "active", "2026-03-01", None),
+        (4, 1, 11, 1, 8, "ended_early", "2025-03-01", "2025-05-02"),
+        (5, 1, 10, 1, 8, "draft", None, None),
+        (6, 2, None, 5, 6, "active", "2026-01-01", None),
+        # Coach matching from 1 April, coach 9 selected on the 10th.
+        (7, 1, 10, 3, 9, "active", "2026-04-01", None),
     ])
-    months = billing.last_months(TODAY)
+    db.execute("INSERT INTO engagements_coachselection VALUES (7, '2026-04-10')")
     # What Django's SQLite backend does to the query's placeholders and date parameters.
     sql = billing.levels_sql("sqlite").replace("%s", "?")
     params = [p.isoformat() if isinstance(p, dt.date) else p
-              for p in billing.levels_params(1, months[0], TODAY)]
+              for p in billing.levels_params(1, dt.date(2025, 5, 1), TODAY)]
     series = {}
     for _, who, day, active in db.execute(sql, params).fetchall():
-        series.setdefault(who, []).append((dt.date.fromisoformat(day), active))
-    stop = TODAY + dt.timedelta(days=1)
-    clients = billing.monthly_maxima(series["clients"], months, stop)
-    coaches = billing.monthly_maxima(series["coaches"], months, stop)
+        series.setdefault(who, []).append((day, active))
 
-    counts = {month: (clients[month], coaches[month]) for month in clients
-              if clients[month] or coaches[month]}
-    assert counts == {"2025-05": (1, 1), "2026-01": (2, 1), "2026-02": (1, 1),
-                      "2026-03": (1, 2), "2026-04": (1, 2)}
-
-
-def test_monthly_maxima_read_the_level_in_force_and_every_change():
-    months = [dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
-    levels = [(dt.date(2025, 12, 20), 3), (dt.date(2026, 1, 5), 5), (dt.date(2026, 1, 6), 2),
-              (dt.date(2026, 3, 10), 0), (dt.date(2026, 3, 20), 9)]
-    # 9 arrives on 20 March, after the window's last day (the 15th): not counted.
-    assert billing.monthly_maxima(levels, months, stop=dt.date(2026, 3, 16)) == {
-        "2026-01": 5, "2026-02": 2, "2026-03": 2}
+    assert series["clients"] == [
+        ("2025-05-01", 1), ("2025-05-02", 0), ("2026-01-10", 1), ("2026-01-31", 2),
+        ("2026-02-01", 1), ("2026-04-01", 2), ("2026-04-16", 0)]  # the run ends on the 15th
+    assert series["coaches"] == [
+        ("2025-05-01", 1), ("2025-05-02", 0), ("2026-01-10", 1), ("2026-03-01", 2),
+        ("2026-04-10", 3), ("2026-04-16", 0)]

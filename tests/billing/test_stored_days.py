@@ -1,0 +1,159 @@
+"""
+The Billing page's stored days (engagements/billing_models.py): computed once, the same whichever
+way they are computed, and dropped from the right day whenever engagements change.
+"""
+
+import datetime as dt
+import random
+
+import pytest
+import time_machine
+
+from engagements import billing, lifecycle
+from engagements.billing_models import BillingDay
+from engagements.models import CoachSelection, Engagement
+from tests import factories
+
+NOW = dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 4, 15)
+
+
+def stored(company, **filters):
+    return BillingDay.objects.filter(company=company, whole_company=True, **filters)
+
+
+def monthly(company, today=TODAY):
+    summary = billing.billing_summary(company, today)
+    return {month.strftime("%Y-%m"): (c.clients, c.coaches) for month, c in summary.month_rows()}
+
+
+@pytest.fixture
+def mixed_history(owner_company, location, other_location):
+    """Thirty people in forty engagements: overlaps, gaps, two locations, none, coach matching."""
+    rng = random.Random(6)
+    people = [factories.UserFactory(company=owner_company) for _ in range(12)]
+    coaches = [factories.UserFactory(company=owner_company) for _ in range(4)]
+    for _ in range(40):
+        started = dt.date(2025, 12, 1) + dt.timedelta(days=rng.randint(0, 130))
+        ended = started + dt.timedelta(days=rng.randint(0, 60)) if rng.random() < 0.5 else None
+        if ended and ended > TODAY:
+            ended = None
+        engagement = factories.EngagementFactory(
+            company=owner_company, coachee=rng.choice(people), coach=rng.choice(coaches),
+            location=rng.choice([location, other_location, None]), started_on=started,
+            ended_on=ended,
+            status=Engagement.Status.COMPLETED if ended else Engagement.Status.ACTIVE)
+        if rng.random() < 0.2:
+            CoachSelection.objects.create(
+                engagement=engagement, coach=engagement.coach, selected_by=engagement.owner,
+                selected_on=started + dt.timedelta(days=rng.randint(0, 20)))
+    factories.EngagementFactory(company=owner_company, status=Engagement.Status.DRAFT,
+                                started_on=None, launched_at=None)
+
+
+def test_sweeping_and_counting_day_by_day_give_the_same_counts(mixed_history, owner_company):
+    first, last = dt.date(2025, 12, 1), TODAY
+    swept = billing.swept_counts(owner_company, first, last)
+    day = first
+    while day <= last:
+        counted = billing.counts_on(owner_company, day)
+        assert {s: c for s, c in swept[day].items() if c} == {s: c for s, c in counted.items()
+                                                              if c}, day
+        day += dt.timedelta(days=1)
+    assert any(swept[day] for day in swept)  # the history is not empty
+
+
+@time_machine.travel(NOW, tick=False)
+def test_days_are_computed_once_and_each_new_day_adds_one(mixed_history, owner_company):
+    first = billing.last_months(TODAY)[0]
+    assert billing.store_missing_days(owner_company, TODAY) == (TODAY - first).days + 1
+    assert stored(owner_company).count() == (TODAY - first).days + 1
+    assert billing.store_missing_days(owner_company, TODAY) == 0
+
+    tomorrow = TODAY + dt.timedelta(days=1)
+    assert billing.store_missing_days(owner_company, tomorrow) == 1
+    assert stored(owner_company, day=tomorrow).exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_stored_and_freshly_computed_summaries_agree(mixed_history, owner_company):
+    billing.billing_summary(owner_company, dt.date(2026, 3, 20))  # stores up to 20 March
+    # The rest is counted day by day... or swept, as the gap is longer than a few days.
+    warm = billing.billing_summary(owner_company, TODAY)
+    BillingDay.objects.all().delete()
+    cold = billing.billing_summary(owner_company, TODAY)
+    assert warm == cold
+
+
+@time_machine.travel(NOW, tick=False)
+def test_ending_today_keeps_the_past_days_and_changes_today(history_engagement, owner_company,
+                                                            global_admin):
+    billing.billing_summary(owner_company, TODAY)
+    past_days = stored(owner_company, day__lt=TODAY).count()
+
+    lifecycle.mark_complete(history_engagement, by=global_admin)
+
+    assert stored(owner_company, day__lt=TODAY).count() == past_days
+    assert not stored(owner_company, day=TODAY).exists()
+    summary = billing.billing_summary(owner_company, TODAY)
+    assert (summary.today_counts.clients, summary.today_counts.coaches) == (0, 0)
+    assert monthly(owner_company)["2026-04"] == (1, 1)  # it counted on 1..14 April
+
+
+@pytest.fixture
+def history_engagement(owner_company, location):
+    return factories.EngagementFactory(company=owner_company, location=location,
+                                       started_on=dt.date(2026, 3, 2))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_back_dated_start_recounts_the_months_it_reaches(history_engagement, owner_company):
+    assert monthly(owner_company)["2026-02"] == (0, 0)
+
+    history_engagement.started_on = dt.date(2026, 2, 10)  # as the admin site would save it
+    history_engagement.save()
+
+    assert not stored(owner_company, day__gte=dt.date(2026, 2, 10)).exists()
+    assert stored(owner_company, day__lt=dt.date(2026, 2, 10)).exists()
+    assert monthly(owner_company)["2026-02"] == (1, 1)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_launching_today_counts_from_today_and_keeps_the_past(history_engagement,
+                                                               owner_company):
+    billing.billing_summary(owner_company, TODAY)
+    past_days = stored(owner_company, day__lt=TODAY).count()
+
+    factories.EngagementFactory(company=owner_company, started_on=TODAY)
+
+    assert stored(owner_company, day__lt=TODAY).count() == past_days
+    summary = billing.billing_summary(owner_company, TODAY)
+    assert (summary.today_counts.clients, summary.today_counts.coaches) == (2, 2)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_selected_coach_counts_from_the_selection_day(owner_company, global_admin):
+    engagement = factories.EngagementFactory(company=owner_company, matching=True,
+                                             started_on=dt.date(2026, 2, 2))
+    assert monthly(owner_company)["2026-03"] == (1, 0)
+    coach = factories.UserFactory(company=owner_company)
+
+    # What SelectCoachForm.save() does.
+    CoachSelection.objects.create(engagement=engagement, coach=coach, selected_on=TODAY,
+                                  selected_by=global_admin)
+    engagement.coach = coach
+    engagement.status = Engagement.Status.ACTIVE
+    engagement.save(update_fields=["coach", "status"])
+
+    counts = monthly(owner_company)
+    assert counts["2026-03"] == (1, 0)  # the past is not rewritten
+    assert counts["2026-04"] == (1, 1)
+    BillingDay.objects.all().delete()
+    assert monthly(owner_company) == counts  # and recomputing it gives the same
+
+
+@time_machine.travel(NOW, tick=False)
+def test_deleting_an_engagement_recounts_from_its_start(history_engagement, owner_company):
+    assert monthly(owner_company)["2026-03"] == (1, 1)
+    history_engagement.delete()
+    assert monthly(owner_company)["2026-03"] == (0, 0)
