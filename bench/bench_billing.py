@@ -1,11 +1,17 @@
 """
-Benchmark of the Billing page's counts (issue 6) on the seeded data set (bench/seed.py).
+Benchmark of the Billing page (issue 6) on the seeded data set (bench/seed.py).
 
     source /tmp/optify-dev/env
     .venv/bin/python bench/bench_billing.py            # optify_bench, tenant bench-big
 
-Times `billing_summary()` for the big enterprise tenant (today's counts, the 12 monthly
-maxima for the company and per location): median and best of --runs. Read-only.
+For the big enterprise tenant (today's active clients and coaches, the 12 monthly maxima for the
+company and per location), times `billing_summary()` in the four situations the page meets:
+  - cold: no day stored yet (the first visit ever): the days are swept and stored;
+  - after a change: an engagement was launched or ended today, so today is counted again;
+  - a new day: the first visit of the day (same work as after a change: one day counted);
+  - warm: every day stored (most visits);
+and the whole page (GET /engagements/billing/ as the tenant's global administrator, warm).
+Median and best of --runs each. Writes only the tenant's stored billing days (BillingDay).
 """
 
 import argparse
@@ -16,32 +22,73 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seed import BIG_SLUG, bench_database_url, setup_django  # noqa: E402
+from seed import BIG_ADMIN_EMAIL, BIG_SLUG, bench_database_url, setup_django  # noqa: E402
+
+
+def timed(runs, prepare, action):
+    timings = []
+    for _ in range(runs):
+        prepare()
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def line(label, timings):
+    return (f"{label:<24} median {statistics.median(timings) * 1000:7.0f} ms, "
+            f"best {min(timings) * 1000:7.0f} ms over {len(timings)} runs")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cold-runs", type=int, default=2)
     args = parser.parse_args(argv)
     setup_django(bench_database_url(args.database_url))
 
-    from accounts.models import Company
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.models import Company, User
     from engagements.billing import billing_summary
+    from engagements.billing_models import BillingDay, forget_billing_from
     from engagements.models import Engagement
 
     company = Company.objects.get(slug=BIG_SLUG)
     rows = Engagement.objects.filter(company=company).count()
     today = company.local_today()
-    timings = []
-    for _ in range(args.runs):
-        started = time.perf_counter()
-        summary = billing_summary(company, today)
-        timings.append(time.perf_counter() - started)
-    print(f"tenant {BIG_SLUG}: {rows} engagements, {len(summary.locations)} locations")
-    print(f"today: {summary.today_counts.clients} clients, {summary.today_counts.coaches} coaches")
-    print(f"billing_summary: median {statistics.median(timings) * 1000:.0f} ms, "
-          f"best {min(timings) * 1000:.0f} ms over {args.runs} runs")
+
+    def forget_all():
+        BillingDay.objects.filter(company=company).delete()
+
+    def forget_today():
+        forget_billing_from(company.pk, today)
+
+    def nothing():
+        pass
+
+    def summary():
+        return billing_summary(company, today)
+
+    results = []
+    if args.cold_runs:
+        results.append(line("cold (nothing stored)", timed(args.cold_runs, forget_all, summary)))
+    results.append(line("after a change today", timed(args.runs, forget_today, summary)))
+    results.append(line("warm", timed(args.runs, nothing, summary)))
+    client = Client()
+    client.force_login(User.objects.get(email=BIG_ADMIN_EMAIL))
+    url = reverse("engagements:billing")
+    assert client.get(url).status_code == 200
+    results.append(line("page GET, warm", timed(args.runs, nothing, lambda: client.get(url))))
+    results.append(line("CSV export, warm", timed(
+        args.runs, nothing, lambda: client.get(reverse("engagements:billing_csv")))))
+
+    result = summary()
+    print(f"tenant {BIG_SLUG}: {rows} engagements, {len(result.locations)} locations; "
+          f"today: {result.today_counts.clients} clients, {result.today_counts.coaches} coaches")
+    print("\n".join(results))
 
 
 if __name__ == "__main__":
