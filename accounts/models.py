@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 def validate_timezone(value):
@@ -164,8 +165,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     def can_sign_in(self):
         return self.status in (self.Status.ACTIVE, self.Status.INVITED)
 
-    @property
+    @cached_property
     def is_location_admin(self):
+        # Cached for the request: the navigation, the lists and their filters all ask.
         return self.administered_locations.exists()
 
     @property

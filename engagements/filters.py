@@ -1,10 +1,10 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Location
-from engagements.models import ENDED_STATUSES, PROGRESS_HIDDEN, Engagement, Progress
+from engagements.models import ENDED_STATUSES, Engagement, Progress
 from templates_app.models import EngagementKind, EngagementTemplate
 
 User = get_user_model()
@@ -12,37 +12,57 @@ User = get_user_model()
 
 def scoped_choices(user):
     """
-    The querysets behind the template, coach and location dropdowns: only what the user's
+    The querysets behind the template, location and coach filters: only what the user's
     own engagements can show. Administrators get their company's templates and locations
-    (location administrators: their locations) and the coaches of their company's
-    engagements; everyone else gets what appears in engagements they coach or are coached in.
+    (location administrators: their locations); everyone else gets what appears in
+    engagements they coach, are coached in, or (global administrators of a coaching
+    provider) that their company's coaches coach. Coaches are those of the engagements the
+    user may see, checked per chosen coach (`ChosenCoaches` never lists them all).
     """
     mine = Q(coach_id=user.pk) | Q(coachee_id=user.pk)
     if user.is_global_admin and user.company_id:
-        mine |= Q(coach__company_id=user.company_id)
+        mine |= Q(provider_company_id=user.company_id)
     personal = Engagement.objects.filter(mine)
     templates = Q(pk__in=personal.values("template_id"))
     locations = Q(pk__in=personal.exclude(location=None).values("location_id"))
-    coaches = Q(pk__in=personal.exclude(coach=None).values("coach_id"))
     if user.company_id and user.is_global_admin:
         templates |= Q(company_id=user.company_id)
         locations |= Q(company_id=user.company_id)
-        coaches |= Q(pk__in=Engagement.objects.filter(company_id=user.company_id)
-                     .exclude(coach=None).values("coach_id"))
     elif user.company_id:
         # Location administrators: their locations, and the company's templates (they launch
-        # from them); coaches of their locations' engagements.
-        administered = user.administered_locations.all()
+        # from them).
         templates |= Q(company_id=user.company_id, company__locations__administrators=user)
-        locations |= Q(pk__in=administered.values("pk"))
-        coaches |= Q(pk__in=Engagement.objects.filter(
-            company_id=user.company_id, location__in=administered
-        ).exclude(coach=None).values("coach_id"))
+        locations |= Q(pk__in=user.administered_locations.values("pk"))
+    coached = Engagement.objects.visible_to(user).filter(coach=OuterRef("pk"))
     return {
         "template": EngagementTemplate.objects.filter(templates).distinct().order_by("name"),
         "location": Location.objects.filter(locations).distinct().order_by("name"),
-        "coach": User.objects.filter(coaches).order_by("full_name", "email"),
+        "coach": User.objects.filter(Exists(coached)).order_by("full_name", "email"),
     }
+
+
+def matching_people(text):
+    # `icontains` on both: PostgreSQL answers it from trigram indexes on these expressions
+    # (accounts/migrations/0002_user_name_email_trigram.py).
+    return User.objects.filter(Q(full_name__icontains=text) | Q(email__icontains=text)).values("pk")
+
+
+class ChosenCoaches(forms.CheckboxSelectMultiple):
+    """
+    The coaches already chosen (in the URL), as ticked boxes to untick; never the whole list,
+    which for a large company is thousands of people. Coaches are found by name or email
+    with the "Coach" search box (`coach_name`).
+    """
+
+    def optgroups(self, name, value, attrs=None):
+        iterator = self.choices
+        ids = [v for v in value if str(v).isdigit()]
+        chosen = iterator.queryset.filter(pk__in=ids) if ids else ()
+        self.choices = [iterator.choice(coach) for coach in chosen]
+        try:
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = iterator
 
 
 class EngagementFilterSet(django_filters.FilterSet):
@@ -69,8 +89,12 @@ class EngagementFilterSet(django_filters.FilterSet):
     template = django_filters.ModelMultipleChoiceFilter(
         queryset=EngagementTemplate.objects.none(), label="Template",
     )
+    coach_name = django_filters.CharFilter(
+        method="filter_coach_name", label="Coach",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Coach's name or email"}),
+    )
     coach = django_filters.ModelMultipleChoiceFilter(
-        queryset=User.objects.none(), label="Coach",
+        queryset=User.objects.none(), label="Chosen coaches", widget=ChosenCoaches,
     )
     location = django_filters.ModelMultipleChoiceFilter(
         queryset=Location.objects.none(), label="Location",
@@ -82,8 +106,8 @@ class EngagementFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Engagement
-        fields = ["q", "progress", "status", "kind", "template", "coach", "location",
-                  "include_completed"]
+        fields = ["q", "progress", "status", "kind", "template", "coach_name", "coach",
+                  "location", "include_completed"]
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -99,16 +123,25 @@ class EngagementFilterSet(django_filters.FilterSet):
             return queryset
         # Match people first, then engagements by person: the user search can use its own
         # (trigram) indexes, and the engagements side stays an indexed id lookup.
-        people = User.objects.filter(
-            Q(full_name__icontains=value) | Q(email__icontains=value)
-        ).values("pk")
-        return queryset.filter(Q(coachee__in=people) | Q(coach__in=people))
+        # A union of two indexed lookups, not `coachee IN (...) OR coach IN (...)`, which
+        # PostgreSQL can only check row by row.
+        people = matching_people(value)
+        return queryset.filter(pk__in=Engagement.objects.filter(coachee__in=people).values("pk")
+                               .union(Engagement.objects.filter(coach__in=people).values("pk")))
+
+    def filter_coach_name(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(coach__in=matching_people(value)) if value else queryset
 
     def filter_progress(self, queryset, name, value):
-        wanted = set(value)
-        if Progress.NOT_TRACKED in wanted:
-            wanted.add(PROGRESS_HIDDEN)
-        return queryset.filter(visible_progress__in=wanted)
+        # `visible_progress` spelled out as a condition on the stored column, which the
+        # planner can estimate and index: rows whose progress the viewer may see match on it;
+        # the others show "-" and match "not tracking" only.
+        sees = Engagement.objects.progress_visible_to(self.request.user)
+        matches = sees & Q(progress__in=value)
+        if Progress.NOT_TRACKED in value:
+            matches |= ~sees
+        return queryset.filter(matches)
 
     def filter_include_completed(self, queryset, name, value):
         return queryset  # applied in filter_queryset, where "unticked" is seen too

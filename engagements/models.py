@@ -52,8 +52,8 @@ class EngagementQuerySet(models.QuerySet):
         coach = Q(coach_id=user.pk)
         visible = admin | coach | Q(coachee_id=user.pk)
         if user.is_global_admin and user.company_id:
-            visible |= Q(coach__company_id=user.company_id)
-        sees_progress = admin | coach
+            visible |= Q(provider_company_id=user.company_id)
+        sees_progress = self.progress_visible_to(user)
         return self.filter(visible).annotate(
             can_manage=Case(When(admin, then=Value(True)), default=Value(False)),
             can_see_progress=Case(When(sees_progress, then=Value(True)), default=Value(False)),
@@ -65,6 +65,10 @@ class EngagementQuerySet(models.QuerySet):
                 default=Value(None, output_field=models.DateField()),
             ),
         )
+
+    def progress_visible_to(self, user):
+        """The condition `can_see_progress` annotates, for filters the planner can index."""
+        return self._admin_scope(user) | Q(coach_id=user.pk)
 
     def manageable_by(self, user):
         return self.visible_to(user).filter(can_manage=True)
@@ -114,6 +118,14 @@ class Engagement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="coach_engagements",
     )
+    # The coach's company when it is not the owner company (a coaching provider), else null.
+    # Its global administrators see the row; storing it makes that an indexed lookup instead
+    # of a join inside every list's WHERE clause. `save()` keeps it, and so does a change of
+    # the coach's company (engagements/signals.py).
+    provider_company = models.ForeignKey(
+        "accounts.Company", on_delete=models.PROTECT, null=True, blank=True, editable=False,
+        related_name="provided_engagements",
+    )
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -152,6 +164,10 @@ class Engagement(models.Model):
             models.Index(fields=["company", "status", "progress"], name="eng_company_status_prog"),
             models.Index(fields=["company", "off_track_since"], name="eng_company_offtrack"),
             models.Index(fields=["company", "started_on"], name="eng_company_started"),
+            # The lists' default order, read backwards to the first page without sorting.
+            models.Index(fields=["started_on", "id"], name="eng_started"),
+            # The same order within one progress: the Off Track filter's first page.
+            models.Index(fields=["progress", "started_on", "id"], name="eng_progress_started"),
             models.Index(fields=["coach", "status"], name="eng_coach_status"),
             models.Index(fields=["coachee", "status"], name="eng_coachee_status"),
             models.Index(fields=["location", "status"], name="eng_location_status"),
@@ -219,8 +235,22 @@ class Engagement(models.Model):
     def __str__(self):
         return f"{self.coachee} — {self.template}"
 
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "coach" in update_fields:
+            self.provider_company_id = self.coach_provider_company_id()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "provider_company"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("engagements:detail", args=[self.pk])
+
+    def coach_provider_company_id(self):
+        if self.coach_id is None:
+            return None
+        coach_company_id = self.coach.company_id
+        return coach_company_id if coach_company_id != self.company_id else None
 
     @property
     def is_running(self):

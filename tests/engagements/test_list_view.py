@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -9,11 +10,10 @@ from tests import factories
 
 URL = reverse("engagements:list")
 NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
-# The 7 queries of a global administrator's list (see below), plus User.is_company_admin's
-# "administers a location?" check, which is not cached and is asked by the navigation per menu
-# item, by the list (once) and by the filter choices: 5 more, whatever the page size; a coach
-# also gets the navigation's "coaches anything?" checks (2 more).
-QUERIES_BY_ROLE = {"location_admin": 12, "coach": 14}
+# The 6 queries of a global administrator's list (see below), plus User.is_location_admin's
+# "administers a location?" check (cached for the request); a coach also gets the
+# navigation's "coaches anything?" checks (2).
+QUERIES_BY_ROLE = {"location_admin": 7, "coach": 9}
 
 
 @pytest.fixture(autouse=True)
@@ -229,9 +229,9 @@ def test_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
     client = client_for(global_admin)
     client.get(URL)  # the session's first use
     # 1 session, 2 user, 3 the user's company (its local "today"), 4 the page's rows (one
-    # query, related rows joined, page_size + 1 fetched, no COUNT), 5-7 the filter form's
-    # template / coach / location options.
-    with django_assert_num_queries(7):
+    # query, related rows joined, page_size + 1 fetched, no COUNT), 5-6 the filter form's
+    # template and location options (coaches are searched by name, never all listed).
+    with django_assert_num_queries(6):
         response = client.get(URL, {"per_page": per_page})
     assert len(rows(response)) == min(per_page, 43)
 
@@ -245,3 +245,47 @@ def test_location_admin_and_coach_lists_run_a_fixed_number_of_queries(
         client = client_for(viewer)
         with django_assert_max_num_queries(QUERIES_BY_ROLE[role]):
             client.get(URL, {"per_page": 100})
+
+
+def test_coaches_are_found_by_name_and_only_chosen_ones_are_listed(
+        client_for, global_admin, owner_company, tracked, coach):
+    other_coach = factories.UserFactory(company=owner_company, full_name="Orla Otherwise")
+    make(owner_company, global_admin, coach=other_coach)
+    client = client_for(global_admin)
+    assert row_pks(client.get(URL, {"coach_name": "cora"})) == {
+        tracked["on"].pk, tracked["off"].pk}
+    assert row_pks(client.get(URL, {"coach_name": "COACH@COACHLY"})) == {
+        tracked["on"].pk, tracked["off"].pk}
+    choice = re.compile(rf'<input type="checkbox" name="coach" value="{other_coach.pk}"[^>]*>')
+    assert not choice.search(client.get(URL).content.decode())  # no list of every coach
+    chosen = choice.search(client.get(URL, {"coach": other_coach.pk}).content.decode())
+    assert chosen and "checked" in chosen.group()
+
+
+def test_a_coach_of_another_company_is_not_accepted_or_named(
+        client_for, global_admin, tracked, other_admin):
+    stranger = factories.UserFactory(company=other_admin.company, full_name="Stella Stranger")
+    factories.EngagementFactory(company=other_admin.company, owner=other_admin, coach=stranger)
+    response = client_for(global_admin).get(URL, {"coach": stranger.pk})
+    page = response.content.decode()
+    assert "not understood" in page
+    assert "Stella Stranger" not in page
+
+
+def test_provider_company_follows_the_coach(owner_company, global_admin, coach,
+                                            provider_company):
+    engagement = make(owner_company, global_admin, coach=coach)
+    assert engagement.provider_company_id == provider_company.pk
+    coach.company = owner_company
+    coach.save()
+    engagement.refresh_from_db()
+    assert engagement.provider_company_id is None  # an in-house coach now
+    in_house = factories.UserFactory(company=owner_company)
+    engagement.coach = in_house
+    engagement.save(update_fields=["coach"])
+    engagement.refresh_from_db()
+    assert engagement.provider_company_id is None
+    engagement.coach = factories.UserFactory(company=provider_company)
+    engagement.save(update_fields=["coach"])
+    engagement.refresh_from_db()
+    assert engagement.provider_company_id == provider_company.pk
