@@ -91,7 +91,8 @@ class ReportView(ReportMixin, EngagementListView):
         # As on the Engagements page, a filter that is not understood is named on the page
         # and ignored; totals, chart and table all read the same rows.
         rows = context["filterset"].qs
-        totals, weeks = history.totals_and_trend(rows, self.company_today())
+        totals, weeks = history.totals_and_trend(rows, self.company_today(),
+                                                 viewer=self.request.user)
         query = urllib.parse.urlencode(
             [(k, v) for k, values in self.request.GET.lists() if k not in NOT_FILTERS
              for v in values]

@@ -58,7 +58,7 @@ def test_totals_of_a_viewer_who_may_not_see_progress_reveal_nothing(
 
 
 def test_trend_counts_each_weeks_status_rebuilt_from_the_history(
-    global_admin, make_engagement, frozen
+    global_admin, coach, make_engagement, frozen
 ):
     a = make_engagement(Progress.ON_TRACK)
     flip(a, dt.date(2026, 3, 2), Progress.ON_TRACK)
@@ -74,6 +74,12 @@ def test_trend_counts_each_weeks_status_rebuilt_from_the_history(
     queryset = Engagement.objects.visible_to(global_admin)
 
     weeks = {w.day: (w.on_track, w.off_track) for w in weekly_trend(queryset, TODAY)}
+    # Narrowing the history read to the viewer's companies changes nothing, for the owner
+    # company's administrator and for the coach (of another company) alike.
+    assert weekly_trend(queryset, TODAY, viewer=global_admin) == weekly_trend(queryset, TODAY)
+    coached = Engagement.objects.visible_to(coach)
+    assert weekly_trend(coached, TODAY, viewer=coach) == weekly_trend(coached, TODAY)
+    assert weekly_trend(coached, TODAY, viewer=coach)[-1].off_track == 1
 
     assert weeks[dt.date(2026, 3, 8)] == (1, 0)
     assert weeks[dt.date(2026, 3, 29)] == (1, 0)
