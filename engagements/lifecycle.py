@@ -262,11 +262,17 @@ def ready_to_complete(user, now=None):
     call scheduled ahead, and no activity (start, or any session or call, whatever its status)
     for READY_TO_COMPLETE_IDLE_DAYS days, or twice the tracking threshold when that is longer.
     Nothing completes on its own (DESIGN): this is a hint with the action at hand.
+
+    "Nothing ahead and nothing since the cutoff" is one NOT EXISTS per event kind — no event
+    from the cutoff on that has happened or is still scheduled — an index probe per
+    engagement (session_eng_starts, call_eng_starts). `last_event_at` is only for display:
+    slice the queryset, so it is computed for the rows shown.
     """
     now = now or timezone.now()
     if not user.company_id:
         return Engagement.objects.none()
     base = Engagement.objects.manageable_by(user).filter(status__in=ACTIVE_STATUSES)
+    today = user.company.local_today(now)
 
     def last_event(model):
         return Subquery(
@@ -274,25 +280,22 @@ def ready_to_complete(user, now=None):
             .order_by().values("engagement").annotate(last=Max("starts_at")).values("last")[:1]
         )
 
-    def scheduled_ahead(model):
-        return Exists(model.objects.filter(engagement=OuterRef("pk"),
-                                           status=EventStatus.SCHEDULED, starts_at__gt=now))
+    def idle_since(days):
+        cutoff_at = now - dt.timedelta(days=days)
 
-    today = user.company.local_today(now)
+        def events(model):
+            return Exists(model.objects.filter(engagement=OuterRef("pk"), starts_at__gte=cutoff_at)
+                          .filter(Q(starts_at__lte=now) | Q(status=EventStatus.SCHEDULED)))
+
+        return (Q(started_on__lte=today - dt.timedelta(days=days))
+                & ~events(Session) & ~events(DiscoveryCall))
+
     # The idle period depends on the threshold; thresholds are few (one per template), so
     # one condition per distinct long threshold keeps this one portable query.
     long_thresholds = sorted(
         set(base.filter(tracking_threshold_days__gt=READY_TO_COMPLETE_IDLE_DAYS // 2)
-            .values_list("tracking_threshold_days", flat=True))
+            .order_by().values_list("tracking_threshold_days", flat=True).distinct())
     )
-
-    def idle_since(days):
-        cutoff_day = today - dt.timedelta(days=days)
-        cutoff_at = now - dt.timedelta(days=days)
-        return Q(started_on__lte=cutoff_day) & (
-            Q(last_event_at__isnull=True) | Q(last_event_at__lt=cutoff_at)
-        )
-
     idle = (
         (Q(tracking_threshold_days__isnull=True)
          | Q(tracking_threshold_days__lte=READY_TO_COMPLETE_IDLE_DAYS // 2))
@@ -302,15 +305,11 @@ def ready_to_complete(user, now=None):
         idle |= Q(tracking_threshold_days=threshold) & idle_since(2 * threshold)
 
     return (
-        base.annotate(
-            last_event_at=Greatest(
-                Coalesce(last_event(Session), last_event(DiscoveryCall)),
-                Coalesce(last_event(DiscoveryCall), last_event(Session)),
-            ),
-            has_future=scheduled_ahead(Session) | scheduled_ahead(DiscoveryCall),
-        )
-        .filter(has_future=False)
-        .filter(idle)
+        base.filter(idle)
+        .annotate(last_event_at=Greatest(
+            Coalesce(last_event(Session), last_event(DiscoveryCall)),
+            Coalesce(last_event(DiscoveryCall), last_event(Session)),
+        ))
         .select_related("coachee", "coach", "template", "location")
         .order_by("started_on", "pk")
     )

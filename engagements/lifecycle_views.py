@@ -140,13 +140,19 @@ def bulk_action(request):
     })
 
 
+# The hint lists the engagements that started longest ago first, this many at a time: a big
+# tenant can have tens of thousands, and marking some complete brings up the next ones.
+READY_TO_COMPLETE_SHOWN = 100
+
+
 @login_required
 @require_GET
 def ready_to_complete(request):
     if not request.user.is_company_admin:
         raise PermissionDenied("Only administrators see engagements that may be ready to complete.")
-    engagements = list(lifecycle.ready_to_complete(request.user))
+    engagements = list(lifecycle.ready_to_complete(request.user)[:READY_TO_COMPLETE_SHOWN + 1])
     return render(request, "engagements/lifecycle/ready_to_complete.html", {
-        "engagements": engagements,
+        "engagements": engagements[:READY_TO_COMPLETE_SHOWN],
+        "more": len(engagements) > READY_TO_COMPLETE_SHOWN,
         "idle_days": lifecycle.READY_TO_COMPLETE_IDLE_DAYS,
     })

@@ -6,6 +6,8 @@ NAVIGATION = [
     ("Engagements", "engagements:list", "anyone"),
     ("Report", "reports:report", "staff_of_engagements"),
     ("Templates", "templates_app:list", "admin"),
+    # Running engagements with nothing ahead and nothing for long (engagements/lifecycle.py).
+    ("Ready to complete?", "engagements:ready_to_complete", "admin"),
     ("Billing", "engagements:billing", "global_admin"),
     ("Settings", "notifications:settings", "anyone"),
 ]

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from engagements import lifecycle
+from engagements import lifecycle, lifecycle_views
 from tests import factories
 
 NOW = dt.datetime(2026, 9, 1, 12, tzinfo=dt.UTC)  # started 2026-03-02 (factory default)
@@ -93,3 +93,32 @@ def test_only_administrators_see_the_page_and_only_their_scope(
     assert response.status_code == status
     link = reverse("engagements:mark_complete", args=[engagement.pk])
     assert (link in response.content.decode()) is sees_it
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_page_shows_the_longest_idle_first_and_says_when_there_are_more(
+        make, global_admin, client_for, monkeypatch):
+    monkeypatch.setattr(lifecycle_views, "READY_TO_COMPLETE_SHOWN", 2)
+    newest = make(started_on=dt.date(2026, 5, 1))
+    oldest = make(started_on=dt.date(2026, 2, 1))
+    middle = make(started_on=dt.date(2026, 3, 1))
+
+    content = client_for(global_admin).get(
+        reverse("engagements:ready_to_complete")).content.decode()
+
+    assert content.index(f'value="{oldest.pk}"') < content.index(f'value="{middle.pk}"')
+    assert f'value="{newest.pk}"' not in content
+    assert "there are more" in content
+    assert reverse("engagements:end_early", args=[oldest.pk]) in content
+
+
+@pytest.mark.parametrize("role, linked", [
+    ("global_admin", True), ("location_admin", True), ("provider_admin", True),
+    ("coach", False), ("coachee", False),
+])
+def test_administrators_find_the_hint_in_the_navigation_and_on_the_engagements_page(
+        role, linked, roles, client_for):
+    content = client_for(roles[role]).get(reverse("engagements:list")).content.decode()
+    url = reverse("engagements:ready_to_complete")
+    assert (f'href="{url}"' in content) is linked
+    assert ("See engagements that may be ready to complete" in content) is linked
