@@ -239,9 +239,15 @@ class Command(BaseCommand):
                           f"{counts.not_tracked} not tracked.")
 
     def print_sign_ins(self, provider_admin):
+        # Read back, not spelled out: the location administrator is made for the company's
+        # first location by name (Dublin), which a hard-coded "london-admin" got wrong.
+        location = (Location.objects.filter(company__slug="northwind")
+                    .exclude(administrators=None).order_by("name").first())
+        location_admin = location.administrators.order_by("pk").first() if location else None
         rows = [
             ("Global administrator (enterprise)", "admin@northwind.example"),
-            ("Location administrator (London)", "london-admin@northwind.example"),
+            (f"Location administrator ({location.name if location else '-'})",
+             location_admin.email if location_admin else "-"),
             ("Global administrator (standard)", "admin@bluebird.example"),
             ("Coach (provider company)", "coach0@summit.example"),
             ("Coaching-provider administrator", provider_admin.email),
