@@ -81,6 +81,9 @@ class ReportMixin(ReportAccessMixin):
         company = self.request.user.company
         return company.local_today() if company else timezone.localdate()
 
+    def can_bulk(self):
+        return False  # the report reads; ending engagements is the Engagements page's
+
 
 class ReportView(ReportMixin, EngagementListView):
     template_name = "reports/report.html"

@@ -104,3 +104,12 @@ def test_chart_is_an_accessible_svg_with_its_numbers_as_a_table(
     assert "<rect" in content and "<circle" in content
     assert "<summary>The numbers</summary>" in content
     assert 'style="' not in content
+
+
+def test_the_report_has_no_selection_column_without_bulk_actions(
+    client_for, global_admin, make_engagement, frozen
+):
+    make_engagement(Progress.ON_TRACK)
+    response = client_for(global_admin).get(reverse("reports:report"))
+    assert "select" not in [column.name for column in response.context["table"].columns]
+    assert b'form="bulk-form"' not in response.content
