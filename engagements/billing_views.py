@@ -10,7 +10,10 @@ from engagements.billing import billing_summary, csv_rows
 
 
 def _global_admin_company(user):
-    # Billing is the company's contract: global administrators only, their company only.
+    # Billing is the company's contract: global administrators only, their own company only
+    # (the page takes no id, so there is nothing to guess). Anyone else signed in — location
+    # administrators, coaches, coachees — is told they may not see it: 403, the rule
+    # lifecycle.get_manageable explains.
     if not (user.is_global_admin and user.company_id):
         raise PermissionDenied("Only global administrators see billing.")
     return user.company

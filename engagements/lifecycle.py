@@ -44,6 +44,10 @@ from engagements.models import (
 READY_TO_COMPLETE_IDLE_DAYS = 60
 
 
+REFUSED_MESSAGE = ("Only the administrators responsible for this engagement can end it early or "
+                   "mark it complete.")
+
+
 class EndingRefused(Exception):
     """The engagement cannot be ended; the message says why, for the person who tried."""
 
@@ -108,14 +112,23 @@ def future_event_counts(engagements, now=None):
 
 
 def get_manageable(user, pk):
-    """The engagement for an action: 404 when `user` cannot see it, 403 when they only see it."""
+    """
+    The engagement for an action: 404 when `user` cannot see it, 403 when they only see it.
+
+    Why both: DESIGN's "a guessed URL answers 404" is about people with no role in the
+    engagement — for them it does not exist (visible_to). Its coach, its coachee, the coach
+    company's administrators and location administrators who see it read it but may not end
+    it: telling them "not allowed" (403, with why) reveals nothing they cannot already see,
+    and is clearer than pretending the page is missing. Company-wide pages (Billing, "may be
+    ready to complete") follow the same rule: 403 for a signed-in user without the right role.
+    """
     engagement = (Engagement.objects.visible_to(user)
                   .select_related("company", "coachee", "coach", "template", "location")
                   .filter(pk=pk).first())
     if engagement is None:
         raise Http404("No such engagement.")
     if not engagement.can_manage:
-        raise PermissionDenied("Only the administrators of this engagement can end it.")
+        raise PermissionDenied(REFUSED_MESSAGE)
     return engagement
 
 
@@ -168,7 +181,7 @@ def _end_one(engagement_or_pk, *, by, status, reason, note, now):
         raise AlreadyEnded(ended_message(result.skipped[0]))
     if not result.ended:
         # Lost its manageability between the check and the lock (e.g. moved location).
-        raise PermissionDenied("Only the administrators of this engagement can end it.")
+        raise PermissionDenied(REFUSED_MESSAGE)
     return result
 
 

@@ -82,9 +82,10 @@ MATRIX = {
     "engagements:select_coach": Entry(signed_in(404), args=eng, method="post"),
     "engagements:table_columns": Entry(signed_in(302), args=lambda ctx: ["EngagementTable"],
                                        method="post", data={"reset": "1"}),
-    # Ending and billing (issue 6). Seen but not manageable (coach, coachee, the coach
-    # company's admin): 403; not seen at all: 404. Billing and the "ready to complete" hint
-    # are per company: other companies' admins get their own (empty) page, non-admins 403.
+    # Ending and billing (issue 6); the rule is explained in lifecycle.get_manageable. Seen
+    # but not manageable (coach, coachee, the coach company's admin): 403; not seen at all:
+    # 404. Billing (global admins) and the "ready to complete" hint (admins) are per company:
+    # other companies' admins get their own (empty) page, other signed-in users 403.
     "engagements:end_early": Entry(expect(G=200, L=200, C=403, P=403, CE=403, OL=404, O=404,
                                           A=302), args=eng),
     "engagements:mark_complete": Entry(expect(G=200, L=200, C=403, P=403, CE=403, OL=404,

@@ -52,3 +52,12 @@ def test_an_unknown_engagement_answers_404(global_admin, client_for):
     client = client_for(global_admin)
     assert client.get(reverse("engagements:end_early", args=[999999])).status_code == 404
     assert client.post(reverse("engagements:mark_complete", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["coach", "coachee", "provider_admin"])
+def test_people_who_only_read_the_engagement_are_told_why_they_cannot_end_it(
+        role, roles, engagement, client_for):
+    response = client_for(roles[role]).get(reverse("engagements:end_early", args=[engagement.pk]))
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "Only the administrators responsible for this engagement can end it early" in content
