@@ -115,9 +115,10 @@ def bulk_action(request):
                              f"{'s had' if len(result.skipped) != 1 else ' had'} already ended "
                              "and were left as they were.")
         if result.refused:
-            messages.error(request, f"{result.refused} selected engagement"
-                           f"{'s' if result.refused != 1 else ''} cannot be ended by you "
-                           "and were left as they were.")
+            messages.error(request, (
+                f"{result.refused} selected engagements are not yours to end or complete and "
+                "were left as they were." if result.refused != 1 else
+                "1 selected engagement is not yours to end or complete and was left as it was."))
         return redirect(_next_url(request))
 
     selected = list(Engagement.objects.visible_to(request.user).filter(pk__in=pks)
@@ -126,9 +127,9 @@ def bulk_action(request):
     actionable = [e for e in selected if e.can_manage and e.status in ACTIVE_STATUSES]
     already_ended = [e for e in selected if e.can_manage and e.status not in ACTIVE_STATUSES]
     refused = len(pks) - len(actionable) - len(already_ended)
-    future_counts = lifecycle.future_event_counts(actionable)
+    future = lifecycle.future_events_by_engagement(actionable)
     for engagement in actionable:
-        engagement.future_sessions, engagement.future_discovery_calls = future_counts[engagement.pk]
+        engagement.future = future[engagement.pk]
     return render(request, "engagements/lifecycle/bulk_confirm.html", {
         "action": action,
         "action_label": dict(BulkActionForm.ACTIONS)[action],

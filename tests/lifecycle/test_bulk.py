@@ -50,8 +50,8 @@ def test_the_confirmation_lists_the_rows_and_says_what_will_be_left(
     for row in (leeds_row, ended, foreign):
         assert f'name="pk" value="{row.pk}"' not in content
     assert "1 selected engagement has already ended" in content
-    assert "2 selected engagements cannot be ended by you" in content
-    assert "1 session" in content  # each row's future session, to be cancelled
+    assert "2 selected engagements are not yours to end or complete" in content
+    assert content.count("Session on ") == 3  # each row's future session, to be cancelled
     assert not Engagement.objects.filter(status=Engagement.Status.ENDED_EARLY).exclude(
         pk=ended.pk).exists()
 
@@ -67,7 +67,8 @@ def test_confirming_ends_only_the_rows_the_user_manages(
 
     content = response.content.decode()
     assert "3 engagements were ended early. 3 future scheduled events cancelled." in content
-    assert "1 selected engagement cannot be ended by you" in content
+    assert "1 selected engagement is not yours to end or complete and was left as it was" \
+        in content
     assert set(Engagement.objects.filter(status="ended_early").values_list("pk", flat=True)) \
         == {e.pk for e in london_rows}
     leeds_row.refresh_from_db()
