@@ -60,7 +60,7 @@ def test_a_worker_killed_mid_evaluation_commits_nothing_and_the_next_run_complet
     stack.worker("next", env=env)
     wait_until(lambda: Nudge.objects.filter(status="sent").count() == 5, timeout=60,
                on_timeout=stack.log_text)
-    settle(5)
+    settle(4)
     stack.stop()
 
     run = EvaluationRun.objects.get()
@@ -100,7 +100,7 @@ def test_a_worker_killed_mid_sending_loses_no_email_and_sends_none_twice(
     stack.worker("next", env=env)
     wait_until(lambda: Nudge.objects.filter(status="sent").count() == 5, timeout=60,
                on_timeout=stack.log_text)
-    settle(5)
+    settle(4)
     stack.stop()
 
     assert recipients(smtp_inbox) == expected  # each exactly once

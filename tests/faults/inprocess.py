@@ -1,0 +1,28 @@
+"""The in-process scenario of the time-travelling fault tests: DESIGN.md's worked example."""
+
+import datetime as dt
+
+from engagements.models import Engagement
+from tests import factories
+from tracking.evaluation import Cause, evaluate_engagement
+
+DAY = dt.date(2026, 3, 23)  # activated 2 March, T = 21 days: off track on the 23rd
+MORNING = dt.datetime(2026, 3, 23, 7, 0, tzinfo=dt.UTC)
+
+
+def two_crossing_on_day(slug="acme"):
+    """A company with two engagements (one owner) that go off track on DAY; five nudges owed."""
+    company = factories.CompanyFactory(slug=slug, name=slug.title(), timezone="UTC")
+    owner = factories.AdminFactory(company=company, email=f"admin@{slug}.test")
+    engagements = []
+    for _ in range(2):
+        engagement = factories.EngagementFactory(
+            company=company, owner=owner, started_on=dt.date(2026, 3, 2),
+            template__tracking_threshold_days=21,
+        )
+        engagement = Engagement.objects.select_related("company").get(pk=engagement.pk)
+        evaluate_engagement(engagement, cause=Cause.LAUNCH, today=engagement.started_on)
+        engagements.append(engagement)
+    expected = sorted([owner.email] + [e.coachee.email for e in engagements]
+                      + [e.coach.email for e in engagements])
+    return company, engagements, expected
