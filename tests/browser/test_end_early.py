@@ -47,7 +47,7 @@ def signed_in_page(live_server, global_admin, monkeypatch):
 
 
 def test_ending_early_from_the_row_menu_moves_the_engagement_to_completed(
-        signed_in_page, engagement, owner_company, location, global_admin):
+        signed_in_page, engagement, owner_company, location, global_admin, screenshot):
     page = signed_in_page
     other = factories.EngagementFactory(
         company=owner_company, location=location, owner=global_admin,
@@ -59,7 +59,8 @@ def test_ending_early_from_the_row_menu_moves_the_engagement_to_completed(
     page.locator('summary[aria-label="Actions for Cole Coachee"]').click()
     page.get_by_role("link", name="End early").click()
 
-    page.get_by_role("heading", name="End engagement early").wait_for()
+    page.get_by_role("heading", name="End Cole Coachee's engagement early?").wait_for()
+    screenshot(page, "end-early-confirm")
     page.get_by_label("Client request").check()
     page.get_by_label("Note").fill("Asked to pause coaching")
     page.get_by_role("button", name="End early").click()

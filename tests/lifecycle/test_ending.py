@@ -173,7 +173,7 @@ def test_confirmation_names_the_engagement_and_lists_what_will_be_cancelled(
     response = client_for(global_admin).get(reverse("engagements:end_early", args=[tracked.pk]))
 
     content = response.content.decode()
-    assert "<h1>End Cole Coachee’s engagement early?</h1>" in content
+    assert "<h1>End Cole Coachee's engagement early?</h1>" in content
     assert "Mon 20 Apr 2026" in content and "Mon 4 May 2026" in content
     assert "Fri 20 Mar 2026" not in content  # the past session stays as it is
     assert "Client left the organisation" in content  # the reasons to choose from
