@@ -166,9 +166,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.status in (self.Status.ACTIVE, self.Status.INVITED)
 
     @cached_property
+    def administered_location_ids(self):
+        # Read once per request: the navigation, the lists and their filters all ask.
+        return list(self.administered_locations.values_list("pk", flat=True))
+
+    @property
     def is_location_admin(self):
-        # Cached for the request: the navigation, the lists and their filters all ask.
-        return self.administered_locations.exists()
+        return bool(self.administered_location_ids)
 
     @property
     def is_company_admin(self):

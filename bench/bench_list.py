@@ -5,8 +5,10 @@ benchmark database (bench/seed.py: 1,000,000 engagements, 200,000 in `bench-big`
     source /tmp/optify-dev/env
     DATABASE_URL=${DATABASE_URL%/*}/optify_bench .venv/bin/python bench/bench_list.py --runs 15
 
-Prints, per scenario, the median and worst time of a full request through Django's test
-client and its query count (which must equal the count with 100 engagements).
+Prints, per viewer and scenario, the median and worst time of a full request through
+Django's test client and its query count (which must equal the count with 100 engagements).
+The viewers: the tenant's global administrator, one of its location administrators and one
+of its coaches (`--admin` picks another global administrator).
 """
 
 import argparse
@@ -28,13 +30,26 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from engagements.models import Engagement  # noqa: E402
 
 SCENARIOS = {
     "unfiltered": {},
     "off track": {"progress": "off_track"},
     "sorted by off-track-since": {"sort": "-off_track_since"},
     "text search": {"q": "smith"},
+    "coach by name": {"coach_name": "coach 42 "},
 }
+
+
+def viewers(admin_email):
+    admin = User.objects.get(email=admin_email)
+    location_admin = (User.objects.filter(company=admin.company, is_global_admin=False)
+                      .exclude(administered_locations=None).order_by("pk").first())
+    coach = User.objects.filter(
+        pk__in=Engagement.objects.filter(company=admin.company).exclude(coach=None)
+        .values("coach_id")[:1]
+    ).first()
+    return {"global admin": admin, "location admin": location_admin, "coach": coach}
 
 
 def main():
@@ -42,20 +57,23 @@ def main():
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--admin", default="admin@bench-big.test")
     args = parser.parse_args()
-    client = Client()
-    client.force_login(User.objects.get(email=args.admin),
-                       backend="django.contrib.auth.backends.ModelBackend")
-    for label, params in SCENARIOS.items():
-        client.get("/engagements/", params)  # warm up
-        timings = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get("/engagements/", params)
-            timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200
-        print(f"{label:28} median {statistics.median(timings):7.1f} ms  "
-              f"max {max(timings):7.1f} ms  queries {len(queries)}")
+    for who, user in viewers(args.admin).items():
+        if user is None:
+            print(f"{who}: none in this data set")
+            continue
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        for label, params in SCENARIOS.items():
+            client.get("/engagements/", params)  # warm up
+            timings = []
+            for _ in range(args.runs):
+                started = time.perf_counter()
+                with CaptureQueriesContext(connection) as queries:
+                    response = client.get("/engagements/", params)
+                timings.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200
+            print(f"{who:15} {label:27} median {statistics.median(timings):7.1f} ms  "
+                  f"max {max(timings):7.1f} ms  queries {len(queries)}")
 
 
 if __name__ == "__main__":

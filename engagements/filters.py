@@ -32,7 +32,7 @@ def scoped_choices(user):
         # Location administrators: their locations, and the company's templates (they launch
         # from them).
         templates |= Q(company_id=user.company_id, company__locations__administrators=user)
-        locations |= Q(pk__in=user.administered_locations.values("pk"))
+        locations |= Q(pk__in=user.administered_location_ids)
     coached = Engagement.objects.visible_to(user).filter(coach=OuterRef("pk"))
     return {
         "template": EngagementTemplate.objects.filter(templates).distinct().order_by("name"),

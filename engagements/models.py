@@ -31,8 +31,13 @@ class EngagementQuerySet(models.QuerySet):
             return Q(pk__in=[])
         if user.is_global_admin:
             return Q(company_id=user.company_id)
-        # A subquery, not a list: the query count stays fixed whatever the user administers.
-        return Q(company_id=user.company_id, location__in=user.administered_locations.all())
+        # A list (one query, cached for the request), not a subquery: with a subquery inside
+        # the OR of visible_to PostgreSQL checks every row; with a list, and none at all for
+        # a coach, every arm of the OR is an index lookup.
+        location_ids = user.administered_location_ids
+        if not location_ids:
+            return Q(pk__in=[])
+        return Q(company_id=user.company_id, location_id__in=location_ids)
 
     def visible_to(self, user):
         """

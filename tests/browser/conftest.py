@@ -18,7 +18,20 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+# The README's screenshots are refreshed only on request (OPTIFY_SCREENSHOTS=1 make test):
+# an ordinary run leaves the working tree alone and shoots into a temporary directory.
+DOCS_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    directory = DOCS_SCREENSHOTS if os.environ.get("OPTIFY_SCREENSHOTS") else tmp_path
+
+    def shoot(page, name):
+        directory.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+    return shoot
 
 
 @pytest.fixture

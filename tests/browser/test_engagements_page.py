@@ -1,10 +1,10 @@
 import datetime as dt
 
 import pytest
+import time_machine
 
 from engagements.models import Engagement, Progress
 from tests import factories
-from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,20 +26,27 @@ def realistic(engagement, owner_company, location, global_admin, coach):
         state = Progress.OFF_TRACK if index % 2 else Progress.ON_TRACK
         off.append(factories.EngagementFactory(
             company=owner_company, location=location, owner=global_admin, coach=coach,
-            coachee=person, progress=state, last_activity_on=dt.date(2026, 3, 1 + index),
+            coachee=person, progress=state, last_activity_on=dt.date(2026, 3, 16 + index),
             off_track_since=dt.date(2026, 3, 22 + index) if state == Progress.OFF_TRACK
             else None))
     factories.SessionFactory(engagement=engagement)
     return off
 
 
+@pytest.fixture
+def late_march():
+    # The data's dates are of March 2026: "days until off track" is counted from this day.
+    with time_machine.travel(dt.datetime(2026, 3, 27, 9, tzinfo=dt.UTC)):
+        yield
+
+
 def test_columns_filters_and_engagement_page_in_a_browser(signed_in_page, global_admin,
-                                                         realistic, engagement):
-    page = signed_in_page(global_admin)
+                                                         realistic, engagement, screenshot,
+                                                         late_march):
+    page = signed_in_page(global_admin, viewport={"width": 1720, "height": 900})
     page.goto("/engagements/")
     assert page.locator("#engagements-table th", has_text="Location").count() == 1
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "engagements-list.png"), full_page=True)
+    screenshot(page, "engagements-list")
 
     # Hide a column; it stays hidden after a reload.
     page.locator("summary", has_text="Columns").click()
@@ -69,4 +76,4 @@ def test_columns_filters_and_engagement_page_in_a_browser(signed_in_page, global
     page.get_by_role("link", name="Cole Coachee").first.click()
     page.wait_for_url(f"**/engagements/{engagement.pk}/")
     assert page.get_by_role("heading", name="Sessions").count() == 1
-    page.screenshot(path=str(SCREENSHOTS / "engagement-page.png"), full_page=True)
+    screenshot(page, "engagement-page")
