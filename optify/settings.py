@@ -185,7 +185,13 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-# Tasks acknowledge after they finish, so a worker killed mid-task hands it to the next.
+# Tasks acknowledge after they finish, so a worker killed mid-task hands it to the next: a
+# pool child killed is re-queued at once (REJECT_ON_WORKER_LOST); a whole worker killed leaves
+# the message unacknowledged in Redis, restored after the visibility timeout. The work does not
+# wait for that: beat's next tick schedules an unfinished evaluation again and the minute
+# sender picks up pending nudges; the late redelivery is then a no-op (EvaluationRun, claims).
+# The timeout must exceed the longest retry countdown (a minute, tracking/tasks.py), or
+# delayed retries would be delivered twice.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
