@@ -2,6 +2,8 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from engagements.models import AuditEvent, CoachSelection, Engagement, Progress, Session
@@ -158,3 +160,32 @@ def test_a_coach_from_an_unrelated_company_cannot_be_chosen(
     assert response.status_code == 400
     matching.refresh_from_db()
     assert matching.coach is None
+
+
+def _add_history(engagement, n):
+    for day in range(n):
+        factories.SessionFactory(engagement=engagement)
+        factories.AuditEventFactory(engagement=engagement)
+        ProgressTransition.objects.create(
+            engagement=engagement, company=engagement.company,
+            from_status="on_track" if day % 2 else "off_track",
+            to_status="off_track" if day % 2 else "on_track",
+            day=dt.date(2026, 3, 1) + dt.timedelta(days=day), cause="daily")
+
+
+def test_engagement_page_runs_a_fixed_number_of_queries_whatever_its_history(
+        client_for, global_admin, engagement):
+    client = client_for(global_admin)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(detail(engagement)).status_code == 200
+        return [query["sql"] for query in captured.captured_queries]
+
+    _add_history(engagement, 1)
+    few = queries()
+    _add_history(engagement, 20)
+    many = queries()
+    # Each list (sessions, calls, progress history, audit trail) is one query with its
+    # related rows joined: 21 of each cost what one does.
+    assert len(many) == len(few), "\n\n".join(many)
