@@ -30,7 +30,8 @@ HOSTILE = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63).map(str),
 )
 PARAM_NAMES = st.sampled_from([
-    "q", "progress", "status", "kind", "template", "coach", "location", "page", "per_page",
+    "q", "progress", "status", "kind", "template", "coach", "coach_name", "location", "page",
+    "per_page",
     "sort", "include_completed", "off_track_since_after", "off_track_since_before",
     "off_track_mode", "started_after", "started_before", "columns", "view", "reason", "note",
     "pk", "action", "starts_at", "date", "time", "name", "threshold", "unit", "format",
