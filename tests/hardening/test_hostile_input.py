@@ -31,8 +31,7 @@ HOSTILE = st.one_of(
 )
 PARAM_NAMES = st.sampled_from([
     "q", "progress", "status", "kind", "template", "coach", "coach_name", "location", "page",
-    "per_page",
-    "sort", "include_completed", "off_track_since_after", "off_track_since_before",
+    "per_page", "sort", "include_completed", "off_track_since_after", "off_track_since_before",
     "off_track_mode", "started_after", "started_before", "columns", "view", "reason", "note",
     "pk", "action", "starts_at", "date", "time", "name", "threshold", "unit", "format",
 ]) | st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=12)
