@@ -3,7 +3,8 @@ Benchmark of the off-track nudges (issue 4): building the outbox and composing t
 
     source /tmp/optify-dev/env
     .venv/bin/python bench/bench_nudges.py                       # 10,000 then 100,000
-    .venv/bin/python bench/bench_nudges.py --sizes 2000 --compose 50   # quick
+    .venv/bin/python bench/bench_nudges.py --sizes 2000 --compose 50 --repeat 1  # quick
+    .venv/bin/python bench/bench_nudges.py --reuse     # composing again, on the last seed
 
 For each size N it (re)seeds the database `optify_bench_nudges` (never `optify_bench`) with
 N active engagements across --companies companies that all turn Off Track on one day — the
@@ -18,7 +19,8 @@ Then it measures:
    transaction as in the daily job; the number of queries per run (must not grow with N) and
    the time;
 2. composing: `sender.compose(nudge)` (the digest's query through visible_to + rendering the
-   subject, text and HTML) for a sample of each role's nudges; ms per email;
+   subject, text and HTML) and the MIME bytes, for a sample of each role's nudges, --repeat
+   times; ms per email, wall clock and CPU, with the load average;
 3. sending: `send_due_nudges()` through Django's in-memory mail backend for --send nudges
    (claim, compose, hand over, record); ms per email.
 """
@@ -171,6 +173,9 @@ def bench_outbox():
 
 
 def bench_compose(sample):
+    """ms per email for `sample` nudges of each role: wall clock and this process's CPU."""
+    import os
+
     from notifications import sender
     from notifications.models import Nudge
 
@@ -187,8 +192,8 @@ def bench_compose(sample):
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
             items = max(items, nudge.items.count())
-        results[role] = (f"{summary(times)}; CPU of this process mean "
-                         f"{ms(statistics.fmean(cpu))}", items)
+        results[role] = (f"wall {summary(times)}; CPU {summary(cpu)}; "
+                         f"load average {os.getloadavg()[0]:.1f}", items)
     return results
 
 
@@ -221,7 +226,12 @@ def main(argv=None):
                         help="comma-separated numbers of engagements")
     parser.add_argument("--companies", type=int, default=500)
     parser.add_argument("--compose", type=int, default=200, help="emails composed per role")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="times the composing is measured (the machine is shared)")
     parser.add_argument("--send", type=int, default=1000, help="emails sent (locmem backend)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="only measure composing, on the nudges already in the database "
+                             "(from an earlier run of the last size); no seeding, no sending")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args(argv)
 
@@ -231,6 +241,14 @@ def main(argv=None):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.reuse:
+        print(f"== reusing the seeded database (load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} CPUs)")
+        for attempt in range(1, args.repeat + 1):
+            for role, (line, items) in bench_compose(args.compose).items():
+                print(f"compose #{attempt} {role:<13} (up to {items} engagements per digest): "
+                      f"{line}")
+        return
     for size in [int(s) for s in args.sizes.split(",")]:
         print(f"== {size:,} engagements off track on {DAY} across {args.companies} companies"
               f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
@@ -241,8 +259,10 @@ def main(argv=None):
               f"in {outbox['seconds']:.2f}s ({ms(outbox['seconds'] / outbox['runs'])} per run "
               f"with its commit)")
         print(f"outbox: build_outbox(run) itself: {outbox['building']}")
-        for role, (line, items) in bench_compose(args.compose).items():
-            print(f"compose {role:<13} (up to {items} engagements per digest): {line}")
+        for attempt in range(1, args.repeat + 1):
+            for role, (line, items) in bench_compose(args.compose).items():
+                print(f"compose #{attempt} {role:<13} (up to {items} engagements per digest): "
+                      f"{line}")
         counts, elapsed, delivered = bench_send(args.send)
         print(f"send: {delivered} emails in {elapsed:.2f}s "
               f"({ms(elapsed / max(delivered, 1))} per email) {counts}")
