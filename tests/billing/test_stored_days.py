@@ -4,10 +4,12 @@ way they are computed, and dropped from the right day whenever engagements chang
 """
 
 import datetime as dt
+import io
 import random
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from engagements import billing, lifecycle
 from engagements.billing_models import BillingDay
@@ -157,3 +159,18 @@ def test_deleting_an_engagement_recounts_from_its_start(history_engagement, owne
     assert monthly(owner_company)["2026-03"] == (1, 1)
     history_engagement.delete()
     assert monthly(owner_company)["2026-03"] == (0, 0)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_command_stores_the_missing_days_ahead_of_a_visit(history_engagement, owner_company,
+                                                              other_company):
+    out = io.StringIO()
+    call_command("store_billing_days", stdout=out)
+    first = billing.last_months(TODAY)[0]
+    assert stored(owner_company).count() == (TODAY - first).days + 1
+    assert f"company=acme stored={(TODAY - first).days + 1}" in out.getvalue()
+    assert stored(other_company).exists()
+
+    out = io.StringIO()
+    call_command("store_billing_days", "--company", "acme", stdout=out)
+    assert "company=acme stored=0" in out.getvalue()
