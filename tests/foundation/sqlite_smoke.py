@@ -141,8 +141,8 @@ def list_queries(user):
     queries.append({"template": 987654321, "progress": "nonsense"})  # not understood: named
     for name, column in EngagementTable.base_columns.items():
         if column.orderable is not False:
-            queries += [{"sort": name}, {"sort": f"-{name}"},
-                        {"sort": name, "include_completed": "on", "progress": "off_track"}]
+            queries += [{"sort": name},
+                        {"sort": f"-{name}", "include_completed": "on", "progress": "off_track"}]
     queries += [{"per_page": size} for size in EngagementListView.page_sizes]
     return queries
 
