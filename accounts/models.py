@@ -168,7 +168,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     @cached_property
     def administered_location_ids(self):
         # Read once per request: the navigation, the lists and their filters all ask.
-        return list(self.administered_locations.values_list("pk", flat=True))
+        # Through .all(), so that a prefetch of `administered_locations` is used when made.
+        return [location.pk for location in self.administered_locations.all()]
 
     @property
     def is_location_admin(self):

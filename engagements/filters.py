@@ -121,10 +121,8 @@ class EngagementFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # Match people first, then engagements by person: the user search can use its own
-        # (trigram) indexes, and the engagements side stays an indexed id lookup.
-        # A union of two indexed lookups, not `coachee IN (...) OR coach IN (...)`, which
-        # PostgreSQL can only check row by row.
+        # Match people first (trigram indexes), then their engagements as a union of two
+        # indexed lookups: `coachee IN (...) OR coach IN (...)` is checked row by row.
         people = matching_people(value)
         return queryset.filter(pk__in=Engagement.objects.filter(coachee__in=people).values("pk")
                                .union(Engagement.objects.filter(coach__in=people).values("pk")))
@@ -137,10 +135,10 @@ class EngagementFilterSet(django_filters.FilterSet):
         # `visible_progress` spelled out as a condition on the stored column, which the
         # planner can estimate and index: rows whose progress the viewer may see match on it;
         # the others show "-" and match "not tracking" only.
-        sees = Engagement.objects.progress_visible_to(self.request.user)
-        matches = sees & Q(progress__in=value)
+        hidden = Engagement.objects.progress_hidden_from(self.request.user)
+        matches = Q(progress__in=value) & ~hidden
         if Progress.NOT_TRACKED in value:
-            matches |= ~sees
+            matches |= hidden
         return queryset.filter(matches)
 
     def filter_include_completed(self, queryset, name, value):

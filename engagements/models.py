@@ -54,12 +54,8 @@ class EngagementQuerySet(models.QuerySet):
                 visible_off_track_since=Value(None, output_field=models.DateField()),
             )
         admin = self._admin_scope(user)
-        coach = Q(coach_id=user.pk)
-        visible = admin | coach | Q(coachee_id=user.pk)
-        if user.is_global_admin and user.company_id:
-            visible |= Q(provider_company_id=user.company_id)
         sees_progress = self.progress_visible_to(user)
-        return self.filter(visible).annotate(
+        return self.filter(sees_progress | self._seen_without_progress(user)).annotate(
             can_manage=Case(When(admin, then=Value(True)), default=Value(False)),
             can_see_progress=Case(When(sees_progress, then=Value(True)), default=Value(False)),
             visible_progress=Case(
@@ -71,9 +67,25 @@ class EngagementQuerySet(models.QuerySet):
             ),
         )
 
+    def _seen_without_progress(self, user):
+        """Rows `user` sees as their coachee or as a coaching provider's administrator."""
+        seen = Q(coachee_id=user.pk)
+        if user.is_global_admin and user.company_id:
+            seen |= Q(provider_company_id=user.company_id)
+        return seen
+
     def progress_visible_to(self, user):
         """The condition `can_see_progress` annotates, for filters the planner can index."""
         return self._admin_scope(user) | Q(coach_id=user.pk)
+
+    def progress_hidden_from(self, user):
+        """
+        Among the rows visible to `user`, those whose progress shows as "-". Said as a
+        condition of its own (not as "not progress_visible_to") so that a filter on progress
+        does not repeat visible_to's condition, which would make PostgreSQL's row estimate
+        the product of the two and its plans those for a handful of rows.
+        """
+        return self._seen_without_progress(user) & ~self.progress_visible_to(user)
 
     def manageable_by(self, user):
         return self.visible_to(user).filter(can_manage=True)

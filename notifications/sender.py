@@ -224,7 +224,8 @@ def send_due_nudges(batch_size=50):
     connection.open()
     try:
         while ids := claim_due_nudges(limit=batch_size):
-            nudges = Nudge.objects.filter(pk__in=ids).select_related("recipient", "company")
+            nudges = (Nudge.objects.filter(pk__in=ids).select_related("recipient", "company")
+                      .prefetch_related("recipient__administered_locations"))
             for nudge in nudges.order_by("pk"):
                 try:
                     status = send_nudge(nudge, connection)
