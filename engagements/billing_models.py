@@ -10,9 +10,12 @@ per scope instead of sweeping a year of engagements.
 
 A stored day is only true while the engagements' dates and people it was counted from stay as
 they were. Whatever changes them drops the stored days from the first day it can affect on,
-**in the same transaction** (`forget_billing_from`), and the next visit recomputes them:
-  - ending (engagements/lifecycle.py) calls it for the end day (today or later);
-  - saving an engagement through the ORM (launch, coach selection, the admin) and deleting
+**in the same transaction** (`forget_billing_from`), and the next visit recomputes them — or,
+for the two common changes, moves today's stored counts by the people it adds or removes
+(`count_change_today`): ending engagements today and launching one today.
+  - ending (engagements/lifecycle.py) moves today's counts;
+  - launching (creating an engagement that starts today) moves today's counts;
+  - saving an engagement through the ORM otherwise (coach selection, the admin) and deleting
     one do it through the receivers below (a change of coach or status alone counts from
     today: a selected coach is counted from the selection day);
   - anything that rewrites engagements with `QuerySet.update()` or SQL must call it itself.
@@ -79,6 +82,53 @@ def forget_billing_from(company_id, day):
         BillingDay.objects.filter(company_id=company_id, day__gte=day).delete()
 
 
+def count_change_today(company, engagements, today, sign):
+    """
+    `engagements` have just started (sign +1, a launch) or stopped (-1, an ending) counting
+    today: move today's stored counts by the people this adds or removes, instead of dropping
+    the day and counting 160,000 engagements again on the next visit. A person moves a count
+    only if no other engagement of theirs counts today in that scope. Call it in the changing
+    transaction, after the change. Falls back to dropping today when today is not stored (then
+    there is nothing to move) or the stored counts do not allow the move.
+    """
+    from engagements.models import Engagement  # models.py imports this module
+
+    affected = [e for e in engagements if e.started_on is not None and e.started_on <= today]
+    if not affected:
+        return  # starting or ending on a later day does not change today
+    with transaction.atomic():
+        lock_company_billing(company.pk)
+        rows = {(row.whole_company, row.location_id): row
+                for row in BillingDay.objects.filter(company=company, day=today)}
+        if (True, None) not in rows:
+            return
+        others = (Engagement.objects.filter(company=company, started_on__lte=today)
+                  .exclude(status=Engagement.Status.DRAFT)
+                  .filter(models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=today))
+                  .exclude(pk__in=[e.pk for e in affected]))
+        for who, person_field in (("clients", "coachee_id"), ("coaches", "coach_id")):
+            placed = {(getattr(e, person_field), e.location_id) for e in affected
+                      if getattr(e, person_field) is not None}
+            if not placed:
+                continue
+            elsewhere = set(others.filter(**{f"{person_field}__in": {p for p, _ in placed}})
+                            .order_by().values_list(person_field, "location_id").distinct())
+            counted_elsewhere = {person for person, _ in elsewhere}
+            moves = [(True, None)] * len({p for p, _ in placed if p not in counted_elsewhere})
+            moves += [(False, place) for person, place in placed
+                      if (person, place) not in elsewhere]
+            for scope in moves:
+                row = rows.setdefault(scope, BillingDay(
+                    company=company, whole_company=scope[0], location_id=scope[1], day=today,
+                    clients=0, coaches=0))
+                setattr(row, who, getattr(row, who) + sign)
+        if any(row.clients < 0 or row.coaches < 0 for row in rows.values()):
+            BillingDay.objects.filter(company=company, day=today).delete()  # recount it
+            return
+        for row in rows.values():
+            row.save()
+
+
 def _first_affected_day(engagement, fields):
     """The first day whose counts saving `engagement` (these `fields`, None: all) may change."""
     if engagement.started_on is None:
@@ -91,8 +141,12 @@ def _first_affected_day(engagement, fields):
 
 
 @receiver(post_save, sender="engagements.Engagement", dispatch_uid="billing_engagement_saved")
-def engagement_saved(sender, instance, update_fields=None, raw=False, **kwargs):
+def engagement_saved(sender, instance, created=False, update_fields=None, raw=False, **kwargs):
     if raw:
+        return
+    if (created and instance.status != "draft" and instance.started_on is not None
+            and instance.started_on == instance.company.local_today()):
+        count_change_today(instance.company, [instance], instance.started_on, +1)  # a launch
         return
     fields = frozenset(update_fields) if update_fields is not None else None
     forget_billing_from(instance.company_id, _first_affected_day(instance, fields))

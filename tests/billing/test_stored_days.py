@@ -96,7 +96,8 @@ def test_ending_today_keeps_the_past_days_and_changes_today(history_engagement, 
     lifecycle.mark_complete(history_engagement, by=global_admin)
 
     assert stored(owner_company, day__lt=TODAY).count() == past_days
-    assert not stored(owner_company, day=TODAY).exists()
+    today_row = stored(owner_company).get(day=TODAY)  # moved by the ending
+    assert (today_row.clients, today_row.coaches) == (0, 0)
     summary = billing.billing_summary(owner_company, TODAY)
     assert (summary.today_counts.clients, summary.today_counts.coaches) == (0, 0)
     assert monthly(owner_company)["2026-04"] == (1, 1)  # it counted on 1..14 April
@@ -174,3 +175,51 @@ def test_the_command_stores_the_missing_days_ahead_of_a_visit(history_engagement
     out = io.StringIO()
     call_command("store_billing_days", "--company", "acme", stdout=out)
     assert "company=acme stored=0" in out.getvalue()
+
+
+def fresh_today(company):
+    """Today's counts recounted from the engagements, as {scope: (clients, coaches)}."""
+    return {scope: (c.clients, c.coaches) for scope, c in billing.counts_on(company, TODAY).items()
+            if c}
+
+
+def stored_today(company):
+    return {(row.whole_company, row.location_id): (row.clients, row.coaches)
+            for row in BillingDay.objects.filter(company=company, day=TODAY)
+            if row.clients or row.coaches}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_ending_and_launching_today_move_todays_counts_as_a_recount_would(
+        mixed_history, owner_company, global_admin, location):
+    billing.store_missing_days(owner_company, TODAY)
+    running = list(Engagement.objects.filter(company=owner_company, status="active")
+                   .order_by("pk").values_list("pk", flat=True))
+    assert stored_today(owner_company) == fresh_today(owner_company)
+
+    lifecycle.end_many_early(running[::3], by=global_admin, reason="client_request")
+    assert stored(owner_company, day=TODAY).exists()  # moved, not dropped
+    assert stored_today(owner_company) == fresh_today(owner_company)
+
+    lifecycle.mark_complete(running[1], by=global_admin)
+    assert stored_today(owner_company) == fresh_today(owner_company)
+
+    someone = Engagement.objects.get(pk=running[2])
+    factories.EngagementFactory(company=owner_company, started_on=TODAY,  # a launch today
+                                coachee=someone.coachee, coach=someone.coach, location=location)
+    factories.EngagementFactory(company=owner_company, started_on=TODAY, location=None)
+    assert stored(owner_company, day=TODAY).exists()
+    assert stored_today(owner_company) == fresh_today(owner_company)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_stored_counts_that_cannot_move_are_recounted(history_engagement, owner_company,
+                                                      global_admin):
+    billing.store_missing_days(owner_company, TODAY)
+    BillingDay.objects.filter(company=owner_company, day=TODAY).update(clients=0, coaches=0)
+
+    lifecycle.mark_complete(history_engagement, by=global_admin)
+
+    assert not stored(owner_company, day=TODAY).exists()
+    summary = billing.billing_summary(owner_company, TODAY)
+    assert (summary.today_counts.clients, summary.today_counts.coaches) == (0, 0)
