@@ -197,6 +197,12 @@ def bench_compose(sample):
     return results
 
 
+def print_compose(sample, repeat):
+    for attempt in range(1, repeat + 1):
+        for role, (line, items) in bench_compose(sample).items():
+            print(f"compose #{attempt} {role:<13} (up to {items} engagements per digest): {line}")
+
+
 def bench_send(count):
     from django.conf import settings
     from django.core import mail
@@ -244,10 +250,7 @@ def main(argv=None):
     if args.reuse:
         print(f"== reusing the seeded database (load average {os.getloadavg()[0]:.1f} "
               f"on {os.cpu_count()} CPUs)")
-        for attempt in range(1, args.repeat + 1):
-            for role, (line, items) in bench_compose(args.compose).items():
-                print(f"compose #{attempt} {role:<13} (up to {items} engagements per digest): "
-                      f"{line}")
+        print_compose(args.compose, args.repeat)
         return
     for size in [int(s) for s in args.sizes.split(",")]:
         print(f"== {size:,} engagements off track on {DAY} across {args.companies} companies"
@@ -259,10 +262,7 @@ def main(argv=None):
               f"in {outbox['seconds']:.2f}s ({ms(outbox['seconds'] / outbox['runs'])} per run "
               f"with its commit)")
         print(f"outbox: build_outbox(run) itself: {outbox['building']}")
-        for attempt in range(1, args.repeat + 1):
-            for role, (line, items) in bench_compose(args.compose).items():
-                print(f"compose #{attempt} {role:<13} (up to {items} engagements per digest): "
-                      f"{line}")
+        print_compose(args.compose, args.repeat)
         counts, elapsed, delivered = bench_send(args.send)
         print(f"send: {delivered} emails in {elapsed:.2f}s "
               f"({ms(elapsed / max(delivered, 1))} per email) {counts}")
