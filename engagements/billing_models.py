@@ -88,8 +88,8 @@ def count_change_today(company, engagements, today, sign):
     today: move today's stored counts by the people this adds or removes, instead of dropping
     the day and counting 160,000 engagements again on the next visit. A person moves a count
     only if no other engagement of theirs counts today in that scope. Call it in the changing
-    transaction, after the change. Falls back to dropping today when today is not stored (then
-    there is nothing to move) or the stored counts do not allow the move.
+    transaction, after the change. Nothing to do when today is not stored yet (the next visit
+    counts it); today is dropped, to be recounted, if the stored counts cannot take the move.
     """
     from engagements.models import Engagement  # models.py imports this module
 
@@ -106,6 +106,7 @@ def count_change_today(company, engagements, today, sign):
                   .exclude(status=Engagement.Status.DRAFT)
                   .filter(models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=today))
                   .exclude(pk__in=[e.pk for e in affected]))
+        moved = set()
         for who, person_field in (("clients", "coachee_id"), ("coaches", "coach_id")):
             placed = {(getattr(e, person_field), e.location_id) for e in affected
                       if getattr(e, person_field) is not None}
@@ -122,11 +123,12 @@ def count_change_today(company, engagements, today, sign):
                     company=company, whole_company=scope[0], location_id=scope[1], day=today,
                     clients=0, coaches=0))
                 setattr(row, who, getattr(row, who) + sign)
+                moved.add(scope)
         if any(row.clients < 0 or row.coaches < 0 for row in rows.values()):
             BillingDay.objects.filter(company=company, day=today).delete()  # recount it
             return
-        for row in rows.values():
-            row.save()
+        for scope in moved:
+            rows[scope].save()
 
 
 def _first_affected_day(engagement, fields):
