@@ -37,9 +37,9 @@ class ProgressTransition(models.Model):
         indexes = [
             models.Index(fields=["engagement", "day"], name="transition_eng_day"),
             models.Index(fields=["company", "to_status", "day"], name="transition_company_to_day"),
-            # The report's trend: a company's recent changes, read from the index alone.
-            models.Index(fields=["company", "day"], include=["engagement", "from_status",
-                                                             "to_status"],
+            # The report's trend: a company's recent changes, read from the index alone (key
+            # columns rather than INCLUDE, which SQLite lacks).
+            models.Index(fields=["company", "day", "engagement", "from_status", "to_status"],
                          name="transition_company_day"),
         ]
         constraints = [
