@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, DateField, Value, When
 from django.db.models.functions import Coalesce
@@ -239,7 +240,8 @@ def _evaluate(engagement, cause):
     return evaluate_engagement(engagement, cause=cause)
 
 
-def _schedule(request, pk, *, allowed, form_class, form_key, action, cause, label):
+def _schedule(request, pk, *, allowed, form_class, form_key, action, cause, label,
+              not_now):
     """
     The shared shape of every "schedule something" POST: lock the engagement through the
     user's visible queryset (out of scope = 404), check the permission and that it has not
@@ -249,11 +251,16 @@ def _schedule(request, pk, *, allowed, form_class, form_key, action, cause, labe
     with transaction.atomic():
         engagement = _fetch(request.user, pk, for_update=True)
         if not allowed(request.user, engagement):
+            # As for ending (lifecycle.get_manageable): unseen rows were 404 above; those
+            # who only read it get 403; those who manage it hear why it is not possible now.
             if engagement.is_ended:
                 messages.error(request, "This engagement has ended: nothing more can be "
                                         "scheduled in it.")
                 return redirect(engagement)
-            raise Http404("Not allowed here.")
+            if engagement.can_manage:
+                messages.error(request, not_now)
+                return redirect(engagement)
+            raise PermissionDenied("You may read this engagement, not schedule in it.")
         form = form_class(engagement, request.user, data=request.POST)
         if not form.is_valid():
             transaction.set_rollback(True)
@@ -275,6 +282,7 @@ def schedule_session(request, pk):
         request, pk, allowed=may_schedule_session, form_class=SessionForm, form_key="session",
         action=AuditEvent.Action.SESSION_SCHEDULED, cause=ProgressTransition.Cause.SESSION,
         label="Session scheduled.",
+        not_now="Sessions can be scheduled only while the engagement is active.",
     )
     return _respond(request, pk, result)
 
@@ -288,6 +296,7 @@ def schedule_call(request, pk):
         request, pk, allowed=may_schedule_call, form_class=DiscoveryCallForm, form_key="call",
         action=AuditEvent.Action.DISCOVERY_CALL_SCHEDULED,
         cause=ProgressTransition.Cause.DISCOVERY_CALL, label="Discovery call scheduled.",
+        not_now="Discovery calls can be scheduled only during coach matching.",
     )
     return _respond(request, pk, result)
 
@@ -301,6 +310,7 @@ def select_coach(request, pk):
         request, pk, allowed=may_select_coach, form_class=SelectCoachForm,
         form_key="select_coach", action=AuditEvent.Action.COACH_SELECTED,
         cause=ProgressTransition.Cause.COACH_SELECTED, label="Coach selected.",
+        not_now="A coach can be selected only during coach matching, before one is chosen.",
     )
     return _respond(request, pk, result)
 

@@ -74,12 +74,19 @@ MATRIX = {
     "engagements:list": Entry(signed_in(200), progress=SEES_PROGRESS),
     "engagements:detail": Entry(expect(G=200, L=200, C=200, P=200, CE=200, OL=404, O=404,
                                        A=302), args=eng, progress=SEES_PROGRESS),
-    # An empty POST: those allowed get the form back with errors (400), the rest 404.
+    # An empty POST: those allowed get the form back with errors (400); those who only read
+    # the engagement 403; those who do not see it 404 (the rule of lifecycle.get_manageable).
     "engagements:schedule_session": Entry(
-        expect(G=400, L=400, C=400, others=404, A=302), args=eng, method="post"),
-    # The standing engagement is active, not coach matching: nobody may add calls or pick.
-    "engagements:schedule_call": Entry(signed_in(404), args=eng, method="post"),
-    "engagements:select_coach": Entry(signed_in(404), args=eng, method="post"),
+        expect(G=400, L=400, C=400, P=403, CE=403, OL=404, O=404, A=302), args=eng,
+        method="post"),
+    # The standing engagement is active, not coach matching: its administrators are sent back
+    # to it with the reason (302); the coach, coachee and provider admin may not (403).
+    "engagements:schedule_call": Entry(
+        expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302), args=eng,
+        method="post"),
+    "engagements:select_coach": Entry(
+        expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302), args=eng,
+        method="post"),
     "engagements:table_columns": Entry(signed_in(302), args=lambda ctx: ["EngagementTable"],
                                        method="post", data={"reset": "1"}),
     # Ending and billing (issue 6); the rule is explained in lifecycle.get_manageable. Seen

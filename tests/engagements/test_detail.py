@@ -94,7 +94,7 @@ def test_coachee_and_provider_admin_may_not_schedule(client_for, coachee, provid
         response = client_for(viewer).post(
             schedule(engagement), {"date": "2026-04-10", "time": "09:30",
                                    "duration_minutes": 60})
-        assert response.status_code == 404
+        assert response.status_code == 403  # they see the engagement, but only read it
     assert not Session.objects.exists()
 
 
@@ -189,3 +189,10 @@ def test_engagement_page_runs_a_fixed_number_of_queries_whatever_its_history(
     # Each list (sessions, calls, progress history, audit trail) is one query with its
     # related rows joined: 21 of each cost what one does.
     assert len(many) == len(few), "\n\n".join(many)
+
+
+def test_a_discovery_call_in_an_active_engagement_is_refused_with_the_reason(
+        client_for, global_admin, engagement):
+    response = client_for(global_admin).post(
+        reverse("engagements:schedule_call", args=[engagement.pk]), follow=True)
+    assert "only during coach matching" in response.content.decode()
