@@ -206,7 +206,7 @@ PROGRESS_EVALUATION_HOUR = int(os.environ.get("PROGRESS_EVALUATION_HOUR", "6"))
 #   SMTP_URL=smtp://host:port        -> SMTP (docker-compose's catcher)
 #   ANYMAIL_BACKEND=anymail.backends.postmark.EmailBackend
 #   ANYMAIL_OPTIONS='{"api_key": "..."}'   -> a provider through django-anymail
-#   nothing                          -> .eml files under var/mail/
+#   nothing                          -> files under var/mail/ (one .log per connection)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Optify <nudges@optify.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if os.environ.get("ANYMAIL_BACKEND"):
