@@ -223,3 +223,15 @@ def test_stored_counts_that_cannot_move_are_recounted(history_engagement, owner_
     assert not stored(owner_company, day=TODAY).exists()
     summary = billing.billing_summary(owner_company, TODAY)
     assert (summary.today_counts.clients, summary.today_counts.coaches) == (0, 0)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_beat_stores_each_companys_days_once(history_engagement, owner_company,
+                                             other_company):
+    from engagements.tasks import store_billing_days
+
+    first = billing.last_months(TODAY)[0]
+    assert store_billing_days() >= (TODAY - first).days + 1
+    assert stored(owner_company).count() == (TODAY - first).days + 1
+    assert stored(other_company).exists()
+    assert store_billing_days() == 0  # nothing missing: an hourly run costs a query a company

@@ -5,16 +5,15 @@ Compute and store the Billing page's days ahead of the first visit (engagements/
     python manage.py store_billing_days --company acme
 
 Re-runnable: only days not stored yet are computed. Worth running after a deploy or a data
-import (a 200,000-engagement tenant takes seconds cold, then a visit is a few milliseconds),
-or daily after midnight so the day's first visit finds yesterday stored.
+import (a 200,000-engagement tenant takes seconds cold, then a visit is a few milliseconds).
+Beat runs the same hourly (engagements.tasks.store_billing_days), so the day's first visit
+finds the day stored.
 """
-
-import time
 
 from django.core.management.base import BaseCommand
 
 from accounts.models import Company
-from engagements.billing import store_missing_days
+from engagements.billing import store_missing_days_of
 
 
 class Command(BaseCommand):
@@ -27,8 +26,6 @@ class Command(BaseCommand):
         companies = Company.objects.order_by("pk")
         if company_slug:
             companies = companies.filter(slug=company_slug)
-        for company in companies:
-            started = time.monotonic()
-            days = store_missing_days(company, company.local_today())
+        for company, days, milliseconds in store_missing_days_of(companies):
             self.stdout.write(f"billing_days company={company.slug} stored={days} "
-                              f"duration_ms={(time.monotonic() - started) * 1000:.0f}")
+                              f"duration_ms={milliseconds:.0f}")
