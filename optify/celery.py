@@ -19,4 +19,9 @@ app.conf.beat_schedule = {
         "task": "tracking.tasks.schedule_daily_evaluations",
         "schedule": float(_every) if _every else crontab(minute=5),
     },
+    # Hourly too: each company's Billing days are stored soon after its own midnight.
+    "billing-days": {
+        "task": "engagements.tasks.store_billing_days",
+        "schedule": crontab(minute=20),
+    },
 }
