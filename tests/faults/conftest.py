@@ -120,7 +120,7 @@ class Stack:
         self.spawn("gunicorn", [
             sys.executable, "-m", "gunicorn", "optify.wsgi", "--bind", f"127.0.0.1:{port}",
             "--workers", "1", "--timeout", "60",
-        ], env)
+        ], {"DEBUG": "true", **(env or {})})  # plain HTTP, static files served as they are
 
         def up():
             try:

@@ -2,6 +2,10 @@
 
 import datetime as dt
 
+from anymail.exceptions import AnymailAPIError
+from django.core.mail.backends.locmem import EmailBackend
+from django.utils import timezone
+
 from engagements.models import Engagement
 from tests import factories
 from tracking.evaluation import Cause, evaluate_engagement
@@ -26,3 +30,17 @@ def two_crossing_on_day(slug="acme"):
     expected = sorted([owner.email] + [e.coachee.email for e in engagements]
                       + [e.coach.email for e in engagements])
     return company, engagements, expected
+
+
+class OutageBackend(EmailBackend):
+    """A provider that answers 503 until `down_until`, then accepts (into mail.outbox)."""
+
+    down_until = None
+    attempts = []  # (recipient, moment) of every message handed to it
+
+    def send_messages(self, messages):
+        for message in messages:
+            OutageBackend.attempts.append((message.to[0], timezone.now()))
+        if timezone.now() < OutageBackend.down_until:
+            raise AnymailAPIError("503 Service Unavailable")
+        return super().send_messages(messages)

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from notifications import sender
-from tests.faults.inprocess import DAY, MORNING, two_crossing_on_day
+from tests.faults.inprocess import DAY, MORNING, OutageBackend, two_crossing_on_day
 from tracking import tasks
 from tracking.jobs import run_daily_evaluation
 from tracking.models import EvaluationRun
@@ -70,10 +70,7 @@ def test_the_daily_job_logs_one_key_value_line_per_company_outbox_and_sender_run
 
 @pytest.mark.django_db
 def test_a_failed_attempt_logs_the_nudge_company_and_error_as_key_values(caplog, settings):
-    settings.MAILERS = {"default": {
-        "BACKEND": "tests.faults.test_provider_outage.OutageBackend"}}
-    from tests.faults.test_provider_outage import OutageBackend
-
+    settings.MAILERS = {"default": {"BACKEND": "tests.faults.inprocess.OutageBackend"}}
     OutageBackend.down_until, OutageBackend.attempts = MORNING.replace(hour=8), []
     caplog.set_level("INFO")
     with time_machine.travel(MORNING, tick=False):

@@ -7,36 +7,19 @@ import datetime as dt
 
 import pytest
 import time_machine
-from anymail.exceptions import AnymailAPIError
 from django.core import mail
-from django.core.mail.backends.locmem import EmailBackend
-from django.utils import timezone
 
 from notifications import sender
 from notifications.models import Nudge
-from tests.faults.inprocess import DAY, MORNING, two_crossing_on_day
+from tests.faults.inprocess import DAY, MORNING, OutageBackend, two_crossing_on_day
 from tracking.jobs import run_daily_evaluation
 
 OUTAGE = dt.timedelta(hours=1)
 
 
-class OutageBackend(EmailBackend):
-    """A provider that answers 503 until `down_until`, then accepts (into mail.outbox)."""
-
-    down_until = None
-    attempts = []  # (recipient, moment) of every message handed to it
-
-    def send_messages(self, messages):
-        for message in messages:
-            OutageBackend.attempts.append((message.to[0], timezone.now()))
-        if timezone.now() < OutageBackend.down_until:
-            raise AnymailAPIError("503 Service Unavailable")
-        return super().send_messages(messages)
-
-
 @pytest.fixture
 def provider(settings):
-    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.OutageBackend"}}
+    settings.MAILERS = {"default": {"BACKEND": "tests.faults.inprocess.OutageBackend"}}
     OutageBackend.down_until = MORNING + OUTAGE
     OutageBackend.attempts = []
     return OutageBackend
