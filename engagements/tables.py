@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
+from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -49,6 +50,19 @@ def _url_or_none(name, pk):
         return None
 
 
+class DateColumn(tables.DateColumn):
+    """django-tables2's DateColumn, formatted directly instead of through a template per cell."""
+
+    empty_values = (None, "")  # shown as the column's default (TemplateColumn renders them)
+
+    def __init__(self, *args, format="j M Y", **kwargs):
+        self.date_format = format
+        super().__init__(*args, format=format, **kwargs)
+
+    def render(self, value):
+        return dateformat.format(value, self.date_format)
+
+
 class PersonColumn(tables.Column):
     def render(self, value):
         return value.full_name or value.email
@@ -80,17 +94,16 @@ class EngagementTable(tables.Table):
     location = tables.Column(accessor="location__name", verbose_name="Location",
                              order_by=("location__name",),
                              default="—")
-    started_on = tables.DateColumn(verbose_name="Start date", format="j M Y")
-    last_activity_on = tables.DateColumn(verbose_name="Last activity", format="j M Y",
-                                         default="—")
-    next_event_on = tables.DateColumn(verbose_name="Next session", format="j M Y", default="—")
+    started_on = DateColumn(verbose_name="Start date")
+    last_activity_on = DateColumn(verbose_name="Last activity", default="—")
+    next_event_on = DateColumn(verbose_name="Next session", default="—")
     progress = tables.Column(
         accessor="visible_progress", verbose_name="On/Off Track", empty_values=(),
         order_by=("visible_progress",),
     )
-    off_track_since = tables.DateColumn(
-        accessor="visible_off_track_since", verbose_name="Off track since", format="j M Y",
-        default="-", order_by=("visible_off_track_since",),
+    off_track_since = DateColumn(
+        accessor="visible_off_track_since", verbose_name="Off track since", default="-",
+        order_by=("visible_off_track_since",),
     )
     days_until_off_track = tables.Column(
         accessor="visible_off_track_on", verbose_name="Days until off track",
