@@ -91,7 +91,8 @@ def test_pages_work_while_redis_is_down_and_what_is_owed_happens_once_it_is_back
         assert response.status_code == 200, (path, response.text[:500])
     assert off[0].coachee.full_name in session.get(f"{base}/engagements/", timeout=30).text
     health = requests.get(f"{base}/healthz", timeout=30)
-    assert health.status_code == 503
+    assert health.status_code == 200  # pages work: the load balancer keeps this server
+    assert health.json()["status"] == "degraded"
     assert health.json()["database"] == "ok"
     assert health.json()["broker"].startswith("error")
 

@@ -48,6 +48,14 @@ def test_healthz_reports_the_database(client, db):
     assert response.json()["database"] == "ok"
 
 
+def test_healthz_with_the_broker_down_is_degraded_not_down(client, db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
+    assert response.status_code == 200  # pages still work: stay in the load balancer
+    assert response.json() == {"status": "degraded", "database": "ok",
+                               "broker": "error: ConnectionError"}
+
+
 @pytest.mark.django_db
 def test_seed_demo_runs_twice_without_duplicating(capsys):
     call_command("seed_demo", engagements=20)
