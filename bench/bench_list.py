@@ -20,6 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optify.settings")
+# As in production: DEBUG off (no query log, no debug context); plain HTTP to the test client.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
 import django  # noqa: E402
 

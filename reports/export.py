@@ -107,7 +107,9 @@ def export_columns(table_class):
 def _raw_rows(queryset, columns):
     """The inner query both paths share: the raw values, then the row's company timezone."""
     annotations = {f"c{i}": column.value for i, column in enumerate(columns)}
-    return queryset.annotate(**annotations, row_tz=F("company__timezone")).values_list(
+    return queryset.prefetch_related(None).annotate(
+        **annotations, row_tz=F("company__timezone")
+    ).values_list(
         *annotations, "row_tz"
     )
 

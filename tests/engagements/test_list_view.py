@@ -10,10 +10,10 @@ from tests import factories
 
 URL = reverse("engagements:list")
 NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
-# The 6 queries of a global administrator's list (see below), plus User.is_location_admin's
-# "administers a location?" check (cached for the request); a coach also gets the
-# navigation's "coaches anything?" checks (2).
-QUERIES_BY_ROLE = {"location_admin": 7, "coach": 9}
+# The 8 queries of a global administrator's list (see below), plus the user's administered
+# locations (read once per request); a coach also gets the navigation's "coaches anything?"
+# checks (2).
+QUERIES_BY_ROLE = {"location_admin": 9, "coach": 11}
 
 
 @pytest.fixture(autouse=True)
@@ -229,9 +229,10 @@ def test_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
     client = client_for(global_admin)
     client.get(URL)  # the session's first use
     # 1 session, 2 user, 3 the user's company (its local "today"), 4 the page's rows (one
-    # query, related rows joined, page_size + 1 fetched, no COUNT), 5-6 the filter form's
-    # template and location options (coaches are searched by name, never all listed).
-    with django_assert_num_queries(6):
+    # query, coachee/coach/template/location joined, page_size + 1 fetched, no COUNT), 5-6
+    # the rows' companies and owners (by id), 7-8 the filter form's template and location
+    # options (coaches are searched by name, never all listed).
+    with django_assert_num_queries(8):
         response = client.get(URL, {"per_page": per_page})
     assert len(rows(response)) == min(per_page, 43)
 
