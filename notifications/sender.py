@@ -89,7 +89,7 @@ def digest_items(nudge):
     if nudge.role == Role.COACHEE:
         visible = visible.filter(coachee_id=nudge.recipient_id)
     else:
-        visible = visible.filter(can_see_progress=True)
+        visible = visible.filter(Engagement.objects.progress_visible_to(nudge.recipient))
         if nudge.role == Role.COACH:
             visible = visible.filter(coach_id=nudge.recipient_id)
     # Plain rows, not model instances: an administrator's digest can list hundreds of
