@@ -144,7 +144,23 @@ class EngagementTable(tables.Table):
         return queryset.order_by(expression, "-pk"), True
 
     def order_off_track_since(self, queryset, is_descending):
-        return self._nulls_last(queryset, "visible_off_track_since", is_descending)
+        return self._nulls_last(queryset, self._off_track_since_order_field(), is_descending)
+
+    def _off_track_since_order_field(self):
+        """
+        The stored `off_track_since` when this viewer sees the off-track date of every row
+        that has one (one indexed query to find out; true of most administrators and coaches):
+        then it gives the same order as `visible_off_track_since`, and PostgreSQL can read
+        that order from an index instead of sorting the tenant (eng_off_track_since_desc).
+        Otherwise the per-viewer CASE, so that the order never reveals a hidden date.
+        """
+        user = getattr(getattr(self, "request", None), "user", None)
+        if user is None or not user.is_authenticated:
+            return "visible_off_track_since"
+        hidden_dates = Engagement.objects.filter(
+            Engagement.objects.progress_hidden_from(user), off_track_since__isnull=False
+        )
+        return "visible_off_track_since" if hidden_dates.exists() else "off_track_since"
 
     def order_days_until_off_track(self, queryset, is_descending):
         return self._nulls_last(queryset, "visible_off_track_on", is_descending)

@@ -201,6 +201,26 @@ def test_sorting_by_off_track_since_puts_off_track_rows_first(client_for, global
     assert rows(response)[0].record.pk == tracked["off"].pk
 
 
+def test_sorting_by_off_track_since_orders_by_date_newest_first(client_for, global_admin,
+                                                                owner_company, tracked):
+    newer = make(owner_company, global_admin, progress=Progress.OFF_TRACK,
+                 off_track_since=dt.date(2026, 3, 28))
+    response = client_for(global_admin).get(URL, {"sort": "-off_track_since"})
+    assert [row.record.pk for row in rows(response)][:2] == [newer.pk, tracked["off"].pk]
+
+
+def test_sorting_by_off_track_since_reveals_no_hidden_date(client_for, provider_admin,
+                                                           owner_company, global_admin, coach):
+    # The provider's administrator sees these rows (their coach), not their progress: sorted
+    # "by off track since" they come in the order of rows without a date (newest first),
+    # whatever their hidden dates say.
+    made = [make(owner_company, global_admin, coach=coach, progress=Progress.OFF_TRACK,
+                 off_track_since=dt.date(2026, 3, day)) for day in (20, 27, 23)]
+    response = client_for(provider_admin).get(URL, {"sort": "-off_track_since"})
+    assert [row.record.pk for row in rows(response)] == sorted(
+        (engagement.pk for engagement in made), reverse=True)
+
+
 @pytest.mark.parametrize("sort", ["coachee", "-coach", "template", "kind", "status", "owner",
                                   "location", "started_on", "last_activity_on",
                                   "-next_event_on", "progress", "days_until_off_track"])
