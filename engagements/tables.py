@@ -1,12 +1,12 @@
 import django_tables2 as tables
 from django.db.models import F
-from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from engagements.columns import register_table
 from engagements.models import Engagement, Progress
+from optify.links import url_pattern
 
 CHECK_ICON = mark_safe(
     '<svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><circle cx="10" cy="10" '
@@ -41,15 +41,6 @@ def progress_html(visible_progress):
     )
 
 
-def _url_or_none(name, pk):
-    # The life-cycle pages come from another part of the app; a build without them just
-    # shows fewer menu items instead of failing the whole list.
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return None
-
-
 class DateColumn(tables.DateColumn):
     """django-tables2's DateColumn, formatted directly instead of through a template per cell."""
 
@@ -63,9 +54,13 @@ class DateColumn(tables.DateColumn):
         return dateformat.format(value, self.date_format)
 
 
+def person_name(user):
+    return user.full_name or user.email
+
+
 class PersonColumn(tables.Column):
     def render(self, value):
-        return value.full_name or value.email
+        return person_name(value)
 
 
 @register_table
@@ -82,7 +77,7 @@ class EngagementTable(tables.Table):
         attrs={"th": {"class": "col-select"}, "td": {"class": "col-select"}},
     )
     coachee = PersonColumn(
-        linkify=True, order_by=("coachee__full_name", "coachee__email"),
+        order_by=("coachee__full_name", "coachee__email"),
         attrs={"td": {"class": "col-coachee"}},
     )
     coach = PersonColumn(order_by=("coach__full_name", "coach__email"), default="—")
@@ -133,6 +128,8 @@ class EngagementTable(tables.Table):
         # counted in their own company's timezone in render_days_until_off_track.
         self.today = today
         self._todays = {}
+        self._urls = {name: url_pattern(f"engagements:{name}")
+                      for name in ("detail", "end_early", "mark_complete")}
         super().__init__(*args, **kwargs)
 
     # Dates that are often empty sort with the empty ones last, whichever the direction: the
@@ -204,15 +201,17 @@ class EngagementTable(tables.Table):
     def value_days_until_off_track(self, record, value):
         return (value - self._company_today(record.company)).days
 
+    def render_coachee(self, record, value):
+        return format_html('<a href="{}">{}</a>', self._urls["detail"].format(record.pk),
+                           person_name(value))
+
     def render_actions(self, record):
-        items = [format_html('<a href="{}">Open</a>', record.get_absolute_url())]
+        urls = {name: pattern.format(record.pk) for name, pattern in self._urls.items()}
+        items = [format_html('<a href="{}">Open</a>', urls["detail"])]
         if getattr(record, "can_manage", False) and record.is_running:
-            end_url = _url_or_none("engagements:end_early", record.pk)
-            complete_url = _url_or_none("engagements:mark_complete", record.pk)
-            if complete_url:
-                items.append(format_html('<a href="{}">Mark complete</a>', complete_url))
-            if end_url:
-                items.append(format_html('<a class="danger" href="{}">End early</a>', end_url))
+            items.append(format_html('<a href="{}">Mark complete</a>', urls["mark_complete"]))
+            items.append(format_html('<a class="danger" href="{}">End early</a>',
+                                     urls["end_early"]))
         return format_html(
             '<details class="menu"><summary aria-label="Actions for {}">⋯</summary>'
             '<div class="menu-items">{}</div></details>',

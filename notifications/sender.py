@@ -40,6 +40,7 @@ from engagements.models import Engagement, Progress
 from notifications.emails import build_email
 from notifications.models import Nudge, NudgeItem, NudgePreference, Role
 from notifications.tokens import make_unsubscribe_token
+from optify.links import url_pattern
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +61,7 @@ def engagement_url_pattern():
     "https://site/engagements/{}/": reverse() once per digest, not once per row, which costs
     more than rendering the row in an administrator's digest of hundreds.
     """
-    marker = 987654321987654321
-    return settings.SITE_URL + reverse("engagements:detail", args=[marker]).replace(
-        str(marker), "{}"
-    )
+    return settings.SITE_URL + url_pattern("engagements:detail")
 
 
 def unsubscribe_url(user, role):
