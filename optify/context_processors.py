@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 # (label, url name, who sees it)
 NAVIGATION = [
@@ -29,14 +29,12 @@ def site(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
-    path = request.path
-    for label, name, who in NAVIGATION:
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue  # a page this build does not have
-        if _allowed(user, who):
-            context["navigation"].append(
-                {"label": label, "url": url, "current": path.startswith(url)}
-            )
+    items = [{"label": label, "url": reverse(name), "current": False}
+             for label, name, who in NAVIGATION if _allowed(user, who)]
+    # The current item is the one whose address is the longest start of this page's: Billing
+    # (/engagements/billing/), not Engagements as well.
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["current"] = True
+    context["navigation"] = items
     return context

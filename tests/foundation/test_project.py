@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from accounts.models import Company, User
 from engagements.models import Engagement
@@ -69,3 +70,12 @@ def test_seed_demo_runs_twice_without_duplicating(capsys):
     assert {"active", "completed", "ended_early"} <= statuses
     progress = set(Engagement.objects.values_list("progress", flat=True))
     assert {"on_track", "off_track", "not_tracked"} <= progress
+
+
+def test_navigation_marks_only_the_page_being_shown(client_for, global_admin):
+    response = client_for(global_admin).get(reverse("engagements:billing"))
+    current = [item["label"] for item in response.context["navigation"] if item["current"]]
+    assert current == ["Billing"]
+    response = client_for(global_admin).get(reverse("engagements:list"))
+    current = [item["label"] for item in response.context["navigation"] if item["current"]]
+    assert current == ["Engagements"]
