@@ -68,9 +68,9 @@ class ChosenCoaches(forms.CheckboxSelectMultiple):
 class EngagementFilterSet(django_filters.FilterSet):
     """
     Filters of the Engagements page; the Engagements Report subclasses it. Field names are the
-    URL's parameters (the URL is the state). Progress is filtered on `visible_progress`, never
-    on the stored column, so filtering cannot reveal what the viewer may not see: a hidden
-    row counts as "not tracking", which is what it shows ("-").
+    URL's parameters (the URL is the state). Progress is filtered as the viewer sees it: on
+    the stored column only among rows whose progress they may see, so filtering cannot reveal
+    what they may not; a hidden row counts as "not tracking", which is what it shows ("-").
     """
 
     q = django_filters.CharFilter(method="filter_q", label="Search",
