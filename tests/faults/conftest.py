@@ -18,7 +18,7 @@ import redis
 from aiosmtpd.controller import Controller
 
 from tests.notifications.smtp import Inbox, free_port
-from tests.support.celery import ROOT, database_url_for_test_db, wait_until
+from tests.support.celery import ROOT, database_url_for_test_db, stop_processes, wait_until
 
 HOOKS = "tests.faults.hooks"
 
@@ -145,16 +145,7 @@ class Stack:
                          for name, log in self.logs.items() if log.exists())
 
     def stop(self):
-        for process, _handle in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process, handle in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            handle.close()
+        stop_processes(list(self.processes.values()))
         self.processes = {}
 
 

@@ -73,6 +73,20 @@ def wait_until(predicate, *, timeout=60, interval=0.25, on_timeout=None):
         time.sleep(interval)
 
 
+def stop_processes(processes):
+    """SIGTERM each (process, log handle) pair's process group, then SIGKILL what lingers."""
+    for process, _handle in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process, handle in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        handle.close()
+
+
 class CeleryProcesses:
     def __init__(self, tmp_path, redis_db):
         self.tmp_path = tmp_path
@@ -133,16 +147,7 @@ class CeleryProcesses:
         return self
 
     def stop(self):
-        for process, _handle in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process, handle in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            handle.close()
+        stop_processes(self.processes)
         self.processes = []
 
 
