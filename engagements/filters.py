@@ -19,10 +19,9 @@ def scoped_choices(user):
     provider) that their company's coaches coach. Coaches are those of the engagements the
     user may see, checked per chosen coach (`ChosenCoaches` never lists them all).
     """
-    mine = Q(coach_id=user.pk) | Q(coachee_id=user.pk)
-    if user.is_global_admin and user.company_id:
-        mine |= Q(provider_company_id=user.company_id)
-    personal = Engagement.objects.filter(mine)
+    personal = Engagement.objects.filter(
+        Q(coach_id=user.pk) | Engagement.objects.seen_without_progress(user)
+    )
     templates = Q(pk__in=personal.values("template_id"))
     locations = Q(pk__in=personal.exclude(location=None).values("location_id"))
     if user.company_id and user.is_global_admin:

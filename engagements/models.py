@@ -55,7 +55,7 @@ class EngagementQuerySet(models.QuerySet):
             )
         admin = self._admin_scope(user)
         sees_progress = self.progress_visible_to(user)
-        return self.filter(sees_progress | self._seen_without_progress(user)).annotate(
+        return self.filter(sees_progress | self.seen_without_progress(user)).annotate(
             can_manage=Case(When(admin, then=Value(True)), default=Value(False)),
             can_see_progress=Case(When(sees_progress, then=Value(True)), default=Value(False)),
             visible_progress=Case(
@@ -67,7 +67,7 @@ class EngagementQuerySet(models.QuerySet):
             ),
         )
 
-    def _seen_without_progress(self, user):
+    def seen_without_progress(self, user):
         """Rows `user` sees as their coachee or as a coaching provider's administrator."""
         seen = Q(coachee_id=user.pk)
         if user.is_global_admin and user.company_id:
@@ -85,7 +85,7 @@ class EngagementQuerySet(models.QuerySet):
         does not repeat visible_to's condition, which would make PostgreSQL's row estimate
         the product of the two and its plans those for a handful of rows.
         """
-        return self._seen_without_progress(user) & ~self.progress_visible_to(user)
+        return self.seen_without_progress(user) & ~self.progress_visible_to(user)
 
     def manageable_by(self, user):
         return self.visible_to(user).filter(can_manage=True)
