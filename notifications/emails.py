@@ -1,6 +1,21 @@
+import email.policy
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+
+
+class OptifyEmail(EmailMultiAlternatives):
+    """
+    Lines up to RFC 5322's 998 characters instead of the email package's 78. At 78, a long
+    header with no space in it — `List-Unsubscribe: <https://…/unsubscribe/<token>/>` — is
+    "folded" into RFC 2047 encoded words (=?utf-8?q?=3Chttps=3A…), which mail clients do not
+    read as a URL, and one-click unsubscribe silently stops working.
+    """
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
+
 
 
 def build_email(name, *, to, context, headers=None, unsubscribe_url=None):
@@ -20,7 +35,7 @@ def build_email(name, *, to, context, headers=None, unsubscribe_url=None):
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     text = render_to_string(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[to], headers=headers)
+    message = OptifyEmail(subject, text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
     return message
 

@@ -8,8 +8,10 @@ import socket
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.raw = []  # the bytes as they came over the wire
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook)
+        self.raw.append(envelope.content)
         self.messages.append(
             (envelope.rcpt_tos, email.message_from_bytes(envelope.content,
                                                          policy=email.policy.default))

@@ -4,6 +4,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from notifications import sender
+from notifications.emails import build_email
 from notifications.models import Nudge
 from notifications.outbox import build_outbox
 from tests.notifications.smtp import Inbox, free_port
@@ -74,3 +75,12 @@ def test_an_smtp_server_that_is_down_leaves_the_nudges_pending(settings, engagem
         sender.send_due_nudges()  # cannot even open the connection: nothing claimed
 
     assert set(Nudge.objects.values_list("status", "attempts")) == {(Nudge.Status.PENDING, 0)}
+
+
+def test_the_unsubscribe_header_goes_over_the_wire_as_a_plain_url(smtp_server, db):
+    url = "https://optify.test/unsubscribe/" + "a1B2c3D4e5" * 12 + "/"  # a long signed token
+    build_email("offtrack-coachee", to="coachee@acme.test", context={},
+                unsubscribe_url=url).send()
+    raw = smtp_server.raw[0]
+    # One line, not folded into =?utf-8?q?…?= words that mail clients do not read as a URL.
+    assert f"List-Unsubscribe: <{url}>".encode() in raw.splitlines()
