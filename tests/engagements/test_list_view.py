@@ -3,6 +3,8 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from engagements.models import Engagement, Progress
@@ -115,6 +117,20 @@ def test_status_kind_template_coach_and_location_filters(client_for, global_admi
     assert row_pks(client.get(URL, {"coach": coach.pk})) == {tracked["on"].pk, tracked["off"].pk}
     assert row_pks(client.get(URL, {"location": location.pk})) == {
         tracked["on"].pk, tracked["off"].pk}
+
+
+def test_filters_on_the_engagements_own_columns_add_no_distinct(
+        client_for, global_admin, tracked, location, coach, django_assert_num_queries):
+    # django-filter makes multiple-choice filters DISTINCT by default (for to-many
+    # relations); over the list's wide rows that cost 1.3 s a page at 200,000 engagements.
+    filters = {"status": "active", "kind": "one_on_one", "location": location.pk,
+               "template": tracked["on"].template_id, "coach": coach.pk}
+    client = client_for(global_admin)
+    with CaptureQueriesContext(connection) as queries:
+        assert row_pks(client.get(URL, filters)) == {tracked["on"].pk}
+    selects = [q["sql"].split(" FROM ")[0] for q in queries]
+    page = [select for select in selects if '"engagements_engagement"."coachee_id"' in select]
+    assert len(page) == 1 and "DISTINCT" not in page[0]
 
 
 def test_an_ended_status_filter_shows_ended_engagements(client_for, global_admin, tracked):
