@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optify.settings")
 # As in production: DEBUG off (no query log, no debug context); plain HTTP to the test client.
 os.environ.setdefault("DEBUG", "false")
@@ -32,9 +33,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from accounts.models import User  # noqa: E402
-from engagements.models import Engagement  # noqa: E402
+from seed import viewers  # noqa: E402
 
 SCENARIOS = {
     "unfiltered": {},
@@ -43,17 +42,6 @@ SCENARIOS = {
     "text search": {"q": "smith"},
     "coach by name": {"coach_name": "coach 42 "},
 }
-
-
-def viewers(admin_email):
-    admin = User.objects.get(email=admin_email)
-    location_admin = (User.objects.filter(company=admin.company, is_global_admin=False)
-                      .exclude(administered_locations=None).order_by("pk").first())
-    coach = User.objects.filter(
-        pk__in=Engagement.objects.filter(company=admin.company).exclude(coach=None)
-        .values("coach_id")[:1]
-    ).first()
-    return {"global admin": admin, "location admin": location_admin, "coach": coach}
 
 
 def main():

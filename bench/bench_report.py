@@ -14,7 +14,9 @@ RequestFactory, so no HTTP server is in the way):
    `COPY (the same query) TO STDOUT WITH CSV` read by psycopg in the same run; the export
    must reach at least half of COPY's throughput;
 2. the process's peak memory (ru_maxrss) during the export, above its size before it;
-3. the report page (totals + 12-week trend + first page of the table): median of --runs.
+3. the report page (totals + 12-week trend + first page of the table): median of --runs;
+4. for context, the page with a filter (whose trend joins the history to the filtered rows)
+   and for a location administrator and a coach of the tenant: median of --runs // 3.
 
 Read-only: it never writes to the database.
 """
@@ -29,7 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seed import BIG_ADMIN_EMAIL, BIG_SLUG, bench_database_url, setup_django  # noqa: E402
+from seed import (  # noqa: E402
+    BIG_ADMIN_EMAIL,
+    BIG_SLUG,
+    bench_database_url,
+    setup_django,
+    viewers,
+)
 
 
 def rss_mb():
@@ -69,9 +77,9 @@ def main(argv=None):
     ColumnPreference._stored = lambda self: all_columns
     factory = RequestFactory()
 
-    def request(path, **params):
+    def request(path, who=user, **params):
         req = factory.get(path, params)
-        req.user = user
+        req.user = who
         req._messages = []
         return req
 
@@ -142,6 +150,23 @@ def main(argv=None):
         page_times.append(time.perf_counter() - started)
     totals = response.context_data["totals"]
 
+    # -- 4. Other filters and viewers ----------------------------------------------------
+    others = []
+    scenarios = [("global admin", "off track", {"progress": "off_track"}),
+                 ("global admin", "every kind (trend joined)",
+                  {"kind": ["one_on_one", "on_demand", "coach_matching"]}),
+                 ("location admin", "unfiltered", {}), ("coach", "unfiltered", {})]
+    people = viewers(BIG_ADMIN_EMAIL)
+    for who, label, filters in scenarios:
+        viewer = people[who]
+        report_view(request("/reports/", viewer, **filters)).render()  # warm up
+        times = []
+        for _ in range(max(3, args.runs // 3)):
+            started = time.perf_counter()
+            report_view(request("/reports/", viewer, **filters)).render()
+            times.append(time.perf_counter() - started)
+        others.append(f"  {who:15} {label:27} median {statistics.median(times) * 1000:5.0f} ms")
+
     print(f"database: {connection.settings_dict['NAME']}, tenant {BIG_SLUG}, "
           f"{rows:,} rows exported ({len(all_columns)} columns)")
     print(f"COPY (same query) TO STDOUT: best {copy_best * 1000:.0f} ms of {args.exports} "
@@ -158,6 +183,7 @@ def main(argv=None):
           f"off {totals['off_track']:,}, not tracked {totals['not_tracked']:,}): median "
           f"{statistics.median(page_times) * 1000:.0f} ms, min {min(page_times) * 1000:.0f} ms, "
           f"max {max(page_times) * 1000:.0f} ms over {args.runs} (target median < 300 ms)")
+    print("report page, other filters and viewers:", *others, sep="\n")
 
 
 if __name__ == "__main__":

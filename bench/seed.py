@@ -78,6 +78,21 @@ def setup_django(url):
     django.setup()
 
 
+def viewers(admin_email=BIG_ADMIN_EMAIL):
+    """A tenant's global administrator, one of its location administrators and one coach."""
+    from accounts.models import User
+    from engagements.models import Engagement
+
+    admin = User.objects.get(email=admin_email)
+    location_admin = (User.objects.filter(company=admin.company, is_global_admin=False)
+                      .exclude(administered_locations=None).order_by("pk").first())
+    coach = User.objects.filter(
+        pk__in=Engagement.objects.filter(company=admin.company).exclude(coach=None)
+        .values("coach_id")[:1]
+    ).first()
+    return {"global admin": admin, "location admin": location_admin, "coach": coach}
+
+
 def line(*values):
     """One row of COPY text format."""
     out = []

@@ -150,12 +150,24 @@ class EngagementFilterSet(django_filters.FilterSet):
     def filter_include_completed(self, queryset, name, value):
         return queryset  # applied in filter_queryset, where "unticked" is seen too
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset, *, hide_ended=True):
         queryset = super().filter_queryset(queryset)
         statuses = set(self.form.cleaned_data.get("status") or ())
         # Ended engagements stay out unless asked for, by the checkbox or by an ended status.
-        if not self.form.cleaned_data.get("include_completed") and not statuses & set(
-            ENDED_STATUSES
+        if hide_ended and not self.form.cleaned_data.get("include_completed") and not (
+            statuses & set(ENDED_STATUSES)
         ):
             queryset = queryset.exclude(status__in=ENDED_STATUSES)
         return queryset
+
+    # Filters that change how others read, or the default, but narrow nothing themselves.
+    modifiers = frozenset({"include_completed"})
+
+    def narrows(self):
+        """Whether any filter the user set narrows the rows (the default aside)."""
+        for name, value in self.form.cleaned_data.items():
+            if isinstance(value, slice):  # a range filter: "from" and "to" both empty
+                value = value.start is not None or value.stop is not None
+            if name not in self.modifiers and value:
+                return True
+        return False

@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -19,6 +21,11 @@ class Progress(models.TextChoices):
 PROGRESS_HIDDEN = "hidden"
 
 
+class VisibleParts(NamedTuple):
+    administered: "EngagementQuerySet | None"
+    others: "EngagementQuerySet"
+
+
 class EngagementQuerySet(models.QuerySet):
     """
     Tenancy in one place. Every page, export, action, form dropdown and email reads
@@ -27,8 +34,12 @@ class EngagementQuerySet(models.QuerySet):
 
     def _admin_scope(self, user):
         """Engagements that `user` administers as an owner-company administrator."""
+        return self._administered(user) or Q(pk__in=[])
+
+    def _administered(self, user):
+        """The condition of `_admin_scope`, or None for a user who administers nothing."""
         if not user.company_id:
-            return Q(pk__in=[])
+            return None
         if user.is_global_admin:
             return Q(company_id=user.company_id)
         # A list (one query, cached for the request), not a subquery: with a subquery inside
@@ -36,7 +47,7 @@ class EngagementQuerySet(models.QuerySet):
         # a coach, every arm of the OR is an index lookup.
         location_ids = user.administered_location_ids
         if not location_ids:
-            return Q(pk__in=[])
+            return None
         return Q(company_id=user.company_id, location_id__in=location_ids)
 
     def visible_to(self, user):
@@ -48,23 +59,49 @@ class EngagementQuerySet(models.QuerySet):
         `visible_off_track_since`, which are what the viewer may be shown and filtered on.
         """
         if not user.is_authenticated or not user.is_active:
-            return self.none().annotate(
-                can_see_progress=Value(False), can_manage=Value(False),
-                visible_progress=Value(PROGRESS_HIDDEN),
-                visible_off_track_since=Value(None, output_field=models.DateField()),
-            )
+            return self.none()._with_visibility(manage=False, sees_progress=False)
         admin = self._admin_scope(user)
         sees_progress = self.progress_visible_to(user)
-        return self.filter(sees_progress | self.seen_without_progress(user)).annotate(
-            can_manage=Case(When(admin, then=Value(True)), default=Value(False)),
-            can_see_progress=Case(When(sees_progress, then=Value(True)), default=Value(False)),
-            visible_progress=Case(
-                When(sees_progress, then=F("progress")), default=Value(PROGRESS_HIDDEN)
-            ),
-            visible_off_track_since=Case(
-                When(sees_progress, then=F("off_track_since")),
-                default=Value(None, output_field=models.DateField()),
-            ),
+        return self.filter(sees_progress | self.seen_without_progress(user))._with_visibility(
+            manage=admin, sees_progress=sees_progress
+        )
+
+    def visible_parts(self, user):
+        """
+        `visible_to(user)` as two disjoint querysets with its annotations, for statements
+        that aggregate over every visible row: `administered`, the rows `user` administers
+        (None if none), where every annotation is a constant, so that an index on the stored
+        columns can answer without reading the table (visible_to's OR rules that out); and
+        `others`, what they see as coach, coachee or a coaching provider's administrator,
+        usually a few rows.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return VisibleParts(None, self.none()._with_visibility(manage=False,
+                                                                   sees_progress=False))
+        others = self.filter(Q(coach_id=user.pk) | self.seen_without_progress(user))
+        admin = self._administered(user)
+        if admin is None:
+            return VisibleParts(None, others._with_visibility(manage=False,
+                                                              sees_progress=Q(coach_id=user.pk)))
+        return VisibleParts(
+            self.filter(admin)._with_visibility(manage=True, sees_progress=True),
+            others.exclude(admin)._with_visibility(manage=False, sees_progress=Q(coach_id=user.pk)),
+        )
+
+    def _with_visibility(self, *, manage, sees_progress):
+        """visible_to's annotations; a condition may be True or False, for every row."""
+
+        def case(condition, then, default):
+            if isinstance(condition, bool):
+                return then if condition else default
+            return Case(When(condition, then=then), default=default)
+
+        no_date = Value(None, output_field=models.DateField())
+        return self.annotate(
+            can_manage=case(manage, Value(True), Value(False)),
+            can_see_progress=case(sees_progress, Value(True), Value(False)),
+            visible_progress=case(sees_progress, F("progress"), Value(PROGRESS_HIDDEN)),
+            visible_off_track_since=case(sees_progress, F("off_track_since"), no_date),
         )
 
     def seen_without_progress(self, user):

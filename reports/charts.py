@@ -57,7 +57,7 @@ def _nice_max(value):
 
 
 def trend_chart(weeks):
-    """Geometry for templates/reports/_trend_chart.html from `history.weekly_trend()`."""
+    """Geometry for templates/reports/_trend_chart.html from `history.summary()`."""
     top_value = _nice_max(max([p.on_track for p in weeks] + [p.off_track for p in weeks] + [0]))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM

@@ -46,6 +46,8 @@ class ReportFilterSet(EngagementFilterSet):
                   "started"]
         form = ReportFilterForm
 
+    modifiers = EngagementFilterSet.modifiers | {"off_track_mode"}
+
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and not data.get("off_track_mode"):
             # Show the default reading of the range as chosen, so the form says what it does.

@@ -2,19 +2,18 @@
 What the report reads from the progress history (`tracking.ProgressTransition`): the
 "Off Track Since" filter over past days, the totals and the 12-week trend.
 
-Every function takes a queryset that already went through `Engagement.objects.visible_to()`,
-so tenancy is decided before we get here; the history is only ever read for rows whose
-progress the viewer may see (`can_see_progress`), so neither the filter nor the chart can
-reveal a hidden status.
+Every function reads engagements that went through `Engagement.objects.visible_to()` (or
+its `visible_parts()`), so tenancy is decided before we get here; the history is only ever
+read for rows whose progress the viewer may see (`can_see_progress`), so neither the filter
+nor the chart can reveal a hidden status.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 
-from engagements.models import PROGRESS_HIDDEN, Progress
+from engagements.models import PROGRESS_HIDDEN, Engagement, Progress
 from tracking.models import ProgressTransition
 
 # How "Off Track Since" reads a date range.
@@ -85,61 +84,71 @@ def _weeks_from_changes(ends, current, changes):
     return points
 
 
-# The filtered rows are computed once (MATERIALIZED): the totals count them by visible
-# progress and the trend joins the last weeks' history to those whose progress is visible.
-_SUMMARY_SQL = """
-WITH v (id, visible_progress) AS MATERIALIZED ({rows})
-SELECT NULL AS day, v.visible_progress, NULL, COUNT(*) FROM v GROUP BY v.visible_progress
-UNION ALL
-SELECT t.day, t.from_status, t.to_status, COUNT(*)
-FROM tracking_progresstransition t JOIN v ON v.id = t.engagement_id
-WHERE v.visible_progress <> %s AND t.day > %s {companies}
-GROUP BY t.day, t.from_status, t.to_status
-"""
-
-
-# Progress the viewer may see belongs to their own company (as an administrator) or to an
-# engagement they coach: said outright, so that PostgreSQL reads only those companies' recent
-# history from the (company, day) index instead of every tenant's. The join to `v` still
-# decides which rows count; this only narrows what is read.
-_VIEWER_COMPANIES = """AND t.company_id IN (
-    SELECT %s UNION SELECT company_id FROM engagements_engagement WHERE coach_id = %s)"""
-
-
-def totals_and_trend(queryset, today, weeks=12, *, viewer=None):
+def summary(filterset, user, today, weeks=12):
     """
     The report's totals — how many of the filtered rows are on track, off track, not
-    tracked, or hidden from this viewer — and its weekly trend, in one query over the
-    filtered rows. An engagement with no recorded change counts with its
-    status today; hidden progress counts in neither series. `viewer`, the user the
-    queryset is visible to, narrows the history read (see _VIEWER_COMPANIES).
+    tracked, or hidden from this viewer — and its weekly trend, in two statements.
+
+    The trend counts the engagements in the filter whose progress `user` may see by their
+    status at the end of each week, rebuilt backwards from today's status and the last weeks'
+    history. It keeps the engagements that have ended since (unlike the table, which leaves
+    them out unless asked): their past weeks happened, and the chart's history should not
+    shrink because an engagement completed. They are not tracked today, so today's point is
+    still the totals'.
+
+    Both statements run over `visible_to`'s two parts (`visible_parts`) rather than its OR:
+    the rows the user administers then count from an index alone. And when a global
+    administrator filters nothing, the rows the trend reads are all their company's, so its
+    history is read by company from an index instead of joined row by row.
     """
+    filterset.is_valid()  # as `filterset.qs` does: an input not understood is left out
+    administered, others = Engagement.objects.visible_parts(user)
+    parts = [part for part in (administered, others) if part is not None]
+    totals = _totals(filterset.filter_queryset(part) for part in parts)
+
     ends = week_ends(today, weeks)
-    rows_sql, rows_params = (
-        queryset.order_by().values("pk", "visible_progress").query.sql_with_params()
-    )
-    companies, company_params = "", []
-    if viewer is not None:
-        companies, company_params = _VIEWER_COMPANIES, [viewer.company_id or 0, viewer.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(_SUMMARY_SQL.format(rows=rows_sql, companies=companies),
-                       [*rows_params, PROGRESS_HIDDEN, ends[0], *company_params])
-        result = cursor.fetchall()
-    by_progress = {status: n for day, status, _, n in result if day is None}
-    totals = {
-        "total": sum(by_progress.values()),
-        "on_track": by_progress.get(Progress.ON_TRACK, 0),
-        "off_track": by_progress.get(Progress.OFF_TRACK, 0),
-        "not_tracked": by_progress.get(Progress.NOT_TRACKED, 0),
-        "hidden": by_progress.get(PROGRESS_HIDDEN, 0),
-    }
-    changes = [(_as_date(day), src, dst, n) for day, src, dst, n in result if day is not None]
+    recent = ProgressTransition.objects.filter(day__gt=ends[0]).order_by()
+    histories = []
+    for part in parts:
+        history = recent
+        if part is administered:
+            # Only their company's history, read from its (company, day) index ...
+            history = recent.filter(company_id=user.company_id)
+            if user.is_global_admin and not filterset.narrows():
+                # ... and all of it: a global administrator administers every engagement of
+                # their company, and nothing narrows the rows.
+                histories.append(history)
+                continue
+        rows = filterset.filter_queryset(part, hide_ended=False).filter(can_see_progress=True)
+        histories.append(history.filter(engagement__in=rows.order_by().values("pk")))
+    per_day = _union([history.values("day", "from_status", "to_status").annotate(n=Count("*"))
+                      for history in histories])
+    changes = [(_as_date(day), src, dst, n) for day, src, dst, n in
+               per_day.values_list("day", "from_status", "to_status", "n")]
     return totals, _weeks_from_changes(ends, totals, changes)
 
 
-def weekly_trend(queryset, today, weeks=12, *, viewer=None):
-    """On-track and off-track counts at the end of each of the last `weeks` weeks."""
-    return totals_and_trend(queryset, today, weeks, viewer=viewer)[1]
+def _totals(querysets):
+    """The rows of `querysets` (disjoint) counted by the progress their viewer sees."""
+    per_progress = _union([queryset.order_by().values("visible_progress").annotate(n=Count("*"))
+                           for queryset in querysets])
+    counts = {}
+    for progress, n in per_progress.values_list("visible_progress", "n"):
+        counts[progress] = counts.get(progress, 0) + n
+    return {
+        "total": sum(counts.values()),
+        "on_track": counts.get(Progress.ON_TRACK, 0),
+        "off_track": counts.get(Progress.OFF_TRACK, 0),
+        "not_tracked": counts.get(Progress.NOT_TRACKED, 0),
+        "hidden": counts.get(PROGRESS_HIDDEN, 0),
+    }
+
+
+def _union(querysets):
+    """One statement for several querysets of the same columns (UNION ALL), unordered."""
+    first, *rest = querysets
+    # A union takes the model's default ordering again, which its columns can't satisfy.
+    return first.union(*rest, all=True).order_by() if rest else first
 
 
 def _as_date(value):

@@ -92,10 +92,10 @@ class ReportView(ReportMixin, EngagementListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         # As on the Engagements page, a filter that is not understood is named on the page
-        # and ignored; totals, chart and table all read the same rows.
-        rows = context["filterset"].qs
-        totals, weeks = history.totals_and_trend(rows, self.company_today(),
-                                                 viewer=self.request.user)
+        # and ignored; totals and table read the same rows, the chart those and the ones
+        # that have ended since (history.summary).
+        totals, weeks = history.summary(context["filterset"], self.request.user,
+                                        self.company_today())
         query = urllib.parse.urlencode(
             [(k, v) for k, values in self.request.GET.lists() if k not in NOT_FILTERS
              for v in values]
