@@ -41,6 +41,7 @@ SCENARIOS = {
     "sorted by off-track-since": {"sort": "-off_track_since"},
     "text search": {"q": "smith"},
     "coach by name": {"coach_name": "coach 42 "},
+    "kind and status": {"kind": "one_on_one", "status": ["active", "coach_matching"]},
 }
 
 
