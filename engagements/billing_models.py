@@ -17,7 +17,8 @@ for the two common changes, moves today's stored counts by the people it adds or
   - launching (creating an engagement that starts today) moves today's counts;
   - saving an engagement through the ORM otherwise (coach selection, the admin) and deleting
     one do it through the receivers below (a change of coach or status alone counts from
-    today: a selected coach is counted from the selection day);
+    today: a selected coach is counted from the selection day; a start date moved counts
+    from the earlier of the two dates, as loaded and as saved);
   - anything that rewrites engagements with `QuerySet.update()` or SQL must call it itself.
 `forget_billing_from` and the recomputation lock the company row (FOR NO KEY UPDATE, which
 does not block inserting engagements), so a recomputation never stores counts read before a
@@ -133,13 +134,16 @@ def count_change_today(company, engagements, today, sign):
 
 def _first_affected_day(engagement, fields):
     """The first day whose counts saving `engagement` (these `fields`, None: all) may change."""
-    if engagement.started_on is None:
+    # The start as saved and as it was loaded: a start moved later uncounts the days between.
+    loaded = getattr(engagement, "_loaded_started_on", None)
+    starts = [day for day in (engagement.started_on, loaded) if day is not None]
+    if not starts:
         return None  # a draft: never counted
     if fields is not None and not fields & BILLED_FIELDS:
         return None
     if fields is not None and fields & BILLED_FIELDS <= FROM_TODAY_FIELDS:
         return engagement.company.local_today()
-    return engagement.started_on
+    return min(starts)
 
 
 @receiver(post_save, sender="engagements.Engagement", dispatch_uid="billing_engagement_saved")
@@ -152,6 +156,7 @@ def engagement_saved(sender, instance, created=False, update_fields=None, raw=Fa
         return
     fields = frozenset(update_fields) if update_fields is not None else None
     forget_billing_from(instance.company_id, _first_affected_day(instance, fields))
+    instance._loaded_started_on = instance.started_on
 
 
 @receiver(post_delete, sender="engagements.Engagement", dispatch_uid="billing_engagement_deleted")

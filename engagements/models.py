@@ -300,6 +300,14 @@ class Engagement(models.Model):
     def get_absolute_url(self):
         return reverse("engagements:detail", args=[self.pk])
 
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        # The start date as loaded: moving it later leaves stored billing days between the two
+        # dates to recount (billing_models.engagement_saved).
+        instance._loaded_started_on = instance.__dict__.get("started_on")
+        return instance
+
     def coach_provider_company_id(self):
         if self.coach_id is None:
             return None

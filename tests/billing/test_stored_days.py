@@ -122,6 +122,21 @@ def test_a_back_dated_start_recounts_the_months_it_reaches(history_engagement, o
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_start_moved_later_uncounts_the_days_in_between(history_engagement, owner_company):
+    assert monthly(owner_company)["2026-03"] == (1, 1)
+
+    engagement = Engagement.objects.get(pk=history_engagement.pk)  # as the admin site loads it
+    engagement.started_on = dt.date(2026, 4, 2)
+    engagement.save()
+
+    assert not stored(owner_company, day__gte=dt.date(2026, 3, 2)).exists()
+    assert monthly(owner_company)["2026-03"] == (0, 0)
+    assert monthly(owner_company)["2026-04"] == (1, 1)
+    BillingDay.objects.all().delete()
+    assert monthly(owner_company)["2026-03"] == (0, 0)  # as computed from nothing
+
+
+@time_machine.travel(NOW, tick=False)
 def test_launching_today_counts_from_today_and_keeps_the_past(history_engagement,
                                                                owner_company):
     billing.billing_summary(owner_company, TODAY)
