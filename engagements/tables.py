@@ -103,7 +103,7 @@ class EngagementTable(tables.Table):
     days_until_off_track = tables.Column(
         accessor="visible_off_track_on", verbose_name="Days until off track",
         empty_values=(None,), default="-", order_by=("visible_off_track_on",),
-        attrs={"td": {"class": "num"}, "th": {"class": "num"}},
+        attrs={"td": {"class": "num"}, "th": {"class": "num col-days"}},
     )
     actions = tables.Column(
         accessor="pk", verbose_name="Actions", orderable=False, empty_values=(),
@@ -117,9 +117,11 @@ class EngagementTable(tables.Table):
         attrs = {"class": "table", "id": "engagements-table"}
         row_attrs = {"data-engagement": lambda record: record.pk}
         empty_text = "No engagements match these filters."
+        # Progress right after the people: on a laptop's width the table scrolls sideways,
+        # and what the page is for should not be past the fold.
         default_columns = (
-            "coachee", "coach", "template", "status", "location", "started_on",
-            "next_event_on", "progress", "off_track_since", "days_until_off_track",
+            "coachee", "coach", "progress", "off_track_since", "days_until_off_track",
+            "next_event_on", "status", "template", "started_on", "location",
         )
         fixed_columns = ("select", "actions")
 
