@@ -70,22 +70,22 @@ class EngagementQuerySet(models.QuerySet):
         """
         `visible_to(user)` as two disjoint querysets with its annotations, for statements
         that aggregate over every visible row: `administered`, the rows `user` administers
-        (None if none), where every annotation is a constant, so that an index on the stored
-        columns can answer without reading the table (visible_to's OR rules that out); and
+        (None if none), where the annotations are constants or stored columns, so that an
+        index can answer without reading the table (visible_to's OR rules that out); and
         `others`, what they see as coach, coachee or a coaching provider's administrator,
         usually a few rows.
         """
         if not user.is_authenticated or not user.is_active:
-            return VisibleParts(None, self.none()._with_visibility(manage=False,
-                                                                   sees_progress=False))
-        others = self.filter(Q(coach_id=user.pk) | self.seen_without_progress(user))
+            return VisibleParts(None, self.visible_to(user))
+        coached = Q(coach_id=user.pk)
+        others = self.filter(coached | self.seen_without_progress(user))
         admin = self._administered(user)
-        if admin is None:
-            return VisibleParts(None, others._with_visibility(manage=False,
-                                                              sees_progress=Q(coach_id=user.pk)))
+        if admin is not None:
+            others = others.exclude(admin)
         return VisibleParts(
-            self.filter(admin)._with_visibility(manage=True, sees_progress=True),
-            others.exclude(admin)._with_visibility(manage=False, sees_progress=Q(coach_id=user.pk)),
+            administered=(None if admin is None else
+                          self.filter(admin)._with_visibility(manage=True, sees_progress=True)),
+            others=others._with_visibility(manage=False, sees_progress=coached),
         )
 
     def _with_visibility(self, *, manage, sees_progress):
