@@ -16,7 +16,8 @@ RequestFactory, so no HTTP server is in the way):
 2. the process's peak memory (ru_maxrss) during the export, above its size before it;
 3. the report page (totals + 12-week trend + first page of the table): median of --runs;
 4. for context, the page with a filter (whose trend joins the history to the filtered rows)
-   and for a location administrator and a coach of the tenant: median of --runs // 3.
+   and for a location administrator, a coach and a coaching provider's administrator of the
+   tenant: median of --runs // 3.
 
 Read-only: it never writes to the database.
 """
@@ -155,10 +156,15 @@ def main(argv=None):
     scenarios = [("global admin", "off track", {"progress": "off_track"}),
                  ("global admin", "every kind (trend joined)",
                   {"kind": ["one_on_one", "on_demand", "coach_matching"]}),
-                 ("location admin", "unfiltered", {}), ("coach", "unfiltered", {})]
+                 ("location admin", "unfiltered", {}), ("coach", "unfiltered", {}),
+                 ("provider admin", "unfiltered", {}),
+                 ("provider admin", "off track", {"progress": "off_track"})]
     people = viewers(BIG_ADMIN_EMAIL)
     for who, label, filters in scenarios:
         viewer = people[who]
+        if viewer is None:
+            others.append(f"  {who:15} none in this data set")
+            continue
         report_view(request("/reports/", viewer, **filters)).render()  # warm up
         times = []
         for _ in range(max(3, args.runs // 3)):

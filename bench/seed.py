@@ -79,7 +79,11 @@ def setup_django(url):
 
 
 def viewers(admin_email=BIG_ADMIN_EMAIL):
-    """A tenant's global administrator, one of its location administrators and one coach."""
+    """
+    A tenant's global administrator, one of its location administrators, one coach, and a
+    global administrator of a coaching provider whose coaches coach some of its engagements
+    (None if there is none).
+    """
     from accounts.models import User
     from engagements.models import Engagement
 
@@ -90,7 +94,13 @@ def viewers(admin_email=BIG_ADMIN_EMAIL):
         pk__in=Engagement.objects.filter(company=admin.company).exclude(coach=None)
         .values("coach_id")[:1]
     ).first()
-    return {"global admin": admin, "location admin": location_admin, "coach": coach}
+    provider_admin = User.objects.filter(
+        is_global_admin=True,
+        company__in=Engagement.objects.filter(company=admin.company, provider_company__isnull=False)
+        .values("provider_company_id")[:1],
+    ).first()
+    return {"global admin": admin, "location admin": location_admin, "coach": coach,
+            "provider admin": provider_admin}
 
 
 def line(*values):

@@ -141,8 +141,9 @@ class EngagementFilterSet(django_filters.FilterSet):
         # `visible_progress` spelled out as a condition on the stored column, which the
         # planner can estimate and index: rows whose progress the viewer may see match on it;
         # the others show "-" and match "not tracking" only.
-        hidden = Engagement.objects.progress_hidden_from(self.request.user)
-        matches = Q(progress__in=value) & ~hidden
+        user = self.request.user
+        hidden = Engagement.objects.progress_hidden_from(user)
+        matches = Q(progress__in=value) & Engagement.objects.progress_shown_to(user)
         if Progress.NOT_TRACKED in value:
             matches |= hidden
         return queryset.filter(matches)

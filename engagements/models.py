@@ -124,6 +124,20 @@ class EngagementQuerySet(models.QuerySet):
         """
         return self.seen_without_progress(user) & ~self.progress_visible_to(user)
 
+    def progress_shown_to(self, user):
+        """
+        Among the rows visible to `user`, those whose progress they see: one set, spelled
+        the way PostgreSQL plans best for this viewer. For someone who administers
+        engagements, "not hidden" (see progress_hidden_from). For anyone else, "coached by
+        them" (`progress_visible_to`), an index lookup: said as "not hidden", a provider's
+        administrator, who sees no progress at all, had an Off Track filter read every
+        off-track row of every tenant for the ones they see (1 s at 1,000,000 rows).
+        """
+        administered = self._administered(user)
+        if administered is not None and Engagement.objects.filter(administered).exists():
+            return ~self.progress_hidden_from(user)
+        return self.progress_visible_to(user)
+
     def manageable_by(self, user):
         return self.visible_to(user).filter(can_manage=True)
 

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from engagements.models import Engagement, Progress
+from engagements.filters import EngagementFilterSet
+from engagements.models import PROGRESS_HIDDEN, Engagement, Progress
 from tests import factories
 
 URL = reverse("engagements:list")
@@ -89,6 +90,32 @@ def test_progress_filter_does_not_reveal_hidden_progress(client_for, provider_ad
     assert hidden == {tracked["on"].pk, tracked["off"].pk}
     html = client.get(URL).content.decode()
     assert "Off Track</span>" not in html and "On Track</span>" not in html
+
+
+@pytest.mark.parametrize("role", ["global_admin", "location_admin", "other_location_admin",
+                                  "coach", "provider_admin", "coachee", "other_admin"])
+def test_the_progress_filter_matches_the_progress_each_viewer_sees(
+        rf, request, role, tracked, owner_company, provider_company, provider_admin,
+        global_admin, coach):
+    """
+    The filter spells "progress the viewer sees" differently for administrators and for
+    everyone else (`progress_shown_to`), for PostgreSQL's plans; both must match exactly the
+    rows whose shown progress is the one asked for, "-" counting as "not tracking".
+    """
+    # The provider's administrator also coaches one engagement; the owner's administrator
+    # coaches one of another company.
+    make(owner_company, global_admin, coach=provider_admin, progress=Progress.OFF_TRACK,
+         off_track_since=dt.date(2026, 3, 20))
+    factories.EngagementFactory(coach=global_admin, progress=Progress.ON_TRACK)
+    user = request.getfixturevalue(role)
+    visible = Engagement.objects.visible_to(user)
+    for progress in Progress.values:
+        get = rf.get(URL, {"progress": progress, "include_completed": "on"})
+        get.user = user
+        filtered = EngagementFilterSet(get.GET, queryset=visible, request=get).qs
+        shown = {pk for pk, seen in visible.values_list("pk", "visible_progress")
+                 if seen == progress or (seen == PROGRESS_HIDDEN and progress == "not_tracked")}
+        assert set(filtered.values_list("pk", flat=True)) == shown, progress
 
 
 def test_coach_sees_progress_of_engagements_they_coach(client_for, coach, tracked):
