@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connections
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls made around it
 # are ordinary synchronous ones against the same (transactional) test database.
@@ -40,9 +41,26 @@ def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        try:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+        finally:
+            close_connections_opened_under_playwright()
+
+
+def close_connections_opened_under_playwright():
+    """
+    Close the database connections the test's own thread opened while Playwright's loop ran.
+
+    Django keeps connections in asgiref's thread-critical Local, which is a plain thread-local
+    in a sync thread but a context-local store while an event loop is running in it, as it is
+    inside `sync_playwright()`. So the ORM calls made there get a second connection, separate
+    from the thread's own, and it is reachable only while that loop still runs: left open, it
+    keeps a session on the test database and dropping the database at the end of the run fails
+    ("being accessed by other users"). Call this inside the `sync_playwright()` block.
+    """
+    connections.close_all()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connections
 
 from engagements.models import AuditEvent, Engagement
 from tests import factories
@@ -35,15 +36,23 @@ def signed_in_page(live_server, global_admin, monkeypatch):
     session[HASH_SESSION_KEY] = global_admin.get_session_auth_hash()
     session.create()
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(base_url=live_server.url)
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                              "value": session.session_key, "url": live_server.url}])
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
+        try:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                                 args=["--no-sandbox"])
+            context = browser.new_context(base_url=live_server.url)
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                                  "value": session.session_key, "url": live_server.url}])
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+            context.close()
+            browser.close()
+        finally:
+            # While Playwright's loop runs in this thread, Django's connections are context-local
+            # (asgiref's thread-critical Local), so the ORM calls made under it use a second
+            # connection that nothing else can reach once the loop stops: close it here, or it
+            # keeps the test database busy and dropping it at the end of the run fails.
+            connections.close_all()
 
 
 def test_ending_early_from_the_row_menu_moves_the_engagement_to_completed(
