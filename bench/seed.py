@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 BIG_SLUG = "bench-big"
 BIG_ADMIN_EMAIL = "admin@bench-big.test"
+PROVIDER_SLUG = "bench-provider"
 PASSWORD = "bench-password"
 TIMEZONES = [
     "UTC", "Europe/London", "America/New_York", "America/Los_Angeles", "Asia/Tokyo",
@@ -169,7 +170,7 @@ def seed(*, engagements, companies, today, rng, password_hash):
                             "ended_on", "ended_at", "end_reason", "end_note",
                             "tracking_threshold_days", "offtrack_notifications_enabled",
                             "progress", "coach_id", "coachee_id", "company_id", "ended_by_id",
-                            "location_id", "owner_id", "template_id"]),
+                            "location_id", "owner_id", "template_id", "provider_company_id"]),
         "selection": Rows("engagements_coachselection",
                           ["id", "selected_on", "created_at", "coach_id", "selected_by_id",
                            "engagement_id"]),
@@ -190,6 +191,16 @@ def seed(*, engagements, companies, today, rng, password_hash):
         out["user"].add(user_id, password_hash if usable else "!", False, email, name, status,
                         admin, False, stamp, "{}", company)
         return user_id
+
+    # A coaching provider (the last company, no engagements of its own) whose 80 coaches coach
+    # one in twenty of bench-big's engagements: its administrator sees them, progress "-".
+    provider = companies + 1
+    out["company"].add(provider, "Bench Provider", PROVIDER_SLUG, "Europe/London", "standard",
+                       stamp)
+    add_user(provider, f"admin@{PROVIDER_SLUG}.test", f"Admin {PROVIDER_SLUG}", admin=True,
+             usable=True)
+    provider_coaches = [add_user(provider, f"coach{n}@{PROVIDER_SLUG}.test",
+                                 f"Coach {n} {PROVIDER_SLUG}") for n in range(80)]
 
     for c, count in enumerate(per_company, start=1):
         big = c == 1
@@ -244,6 +255,9 @@ def seed(*, engagements, companies, today, rng, password_hash):
             else:
                 owner, location = admin, None
             coach = rng.choice(coaches)
+            provided = big and n % 20 == 7
+            if provided:
+                coach = rng.choice(provider_coaches)
             started_on = None if status == "draft" else today - dt.timedelta(rng.randint(0, 400))
             ended_on = ended_at = None
             reason = ""
@@ -264,6 +278,7 @@ def seed(*, engagements, companies, today, rng, password_hash):
                 engagement_id, kind, status, stamp, launched_at, started_on, ended_on, ended_at,
                 reason, "", threshold, True, "not_tracked", coach, coachee, c,
                 owner if ended_on else None, location, owner, tpl_id,
+                provider if provided and coach is not None else None,
             )
             if started_on is None:
                 continue
