@@ -44,21 +44,20 @@ class Series:
         return round(self.end.x + 10, 1)
 
 
-def _nice_max(value):
-    """The axis top: a round number at or above `value` (at least 4, for 4 gridlines)."""
-    if value <= 4:
-        return 4
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        top = step * magnitude
-        if top >= value:
-            return int(top) if top == int(top) else top
-    return value  # pragma: no cover - the loop always returns
+def axis_top(value):
+    """The axis top: four equal whole steps of 1, 2, 2.5 or 5 times a power of ten."""
+    magnitude = 1
+    while True:
+        for multiple in (1, 2, 2.5, 5):
+            step = multiple * magnitude
+            if step == int(step) and 4 * step >= value:
+                return int(4 * step)
+        magnitude *= 10
 
 
 def trend_chart(weeks):
     """Geometry for templates/reports/_trend_chart.html from `history.summary()`."""
-    top_value = _nice_max(max([p.on_track for p in weeks] + [p.off_track for p in weeks] + [0]))
+    top_value = axis_top(max([p.on_track for p in weeks] + [p.off_track for p in weeks] + [0]))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(weeks) - 1, 1)
@@ -66,22 +65,26 @@ def trend_chart(weeks):
     def y_of(value):
         return round(TOP + plot_h - plot_h * value / top_value, 1)
 
-    def series(key, name, label_offset):
+    def label_y(y, below):
+        # Off track's values sit under its points, unless that would be on the axis labels.
+        return y + 16 if below and y + 16 < HEIGHT - BOTTOM else y - 8
+
+    def series(key, name, below):
         points = [
             Point(x=round(LEFT + i * step, 1), y=y_of(getattr(week, key)),
-                  value=getattr(week, key), label_y=y_of(getattr(week, key)) + label_offset)
+                  value=getattr(week, key), label_y=label_y(y_of(getattr(week, key)), below))
             for i, week in enumerate(weeks)
         ]
         path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
         return Series(key=key, name=name, points=points, path=path)
 
-    on = series("on_track", "On track", -8)
-    off = series("off_track", "Off track", 16)
+    on = series("on_track", "On track", below=False)
+    off = series("off_track", "Off track", below=True)
     gridlines = [
         {"y": y_of(top_value * i / 4), "value": _fmt(top_value * i / 4)} for i in range(5)
     ]
     xlabels = [
-        {"x": round(LEFT + i * step, 1), "text": week.week_start.strftime("%d %b")}
+        {"x": round(LEFT + i * step, 1), "text": f"{week.week_start.day} {week.week_start:%b}"}
         for i, week in enumerate(weeks)
     ]
     return {

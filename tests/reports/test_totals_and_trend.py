@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from engagements.models import Engagement, Progress
 from reports import history
+from reports.charts import axis_top, trend_chart
 from reports.filters import ReportFilterSet
 from reports.history import week_ends
 from tests import factories
@@ -210,3 +211,12 @@ def test_the_report_has_no_selection_column_without_bulk_actions(
     response = client_for(global_admin).get(reverse("reports:report"))
     assert "select" not in [column.name for column in response.context["table"].columns]
     assert b'form="bulk-form"' not in response.content
+
+
+@pytest.mark.parametrize(("largest", "top"), [
+    (0, 4), (4, 4), (6, 8), (9, 20), (96, 100), (101, 200), (164_095, 200_000),
+])
+def test_the_charts_axis_has_four_whole_steps_above_the_largest_count(largest, top):
+    assert axis_top(largest) == top
+    assert all(float(line["value"]).is_integer() for line in trend_chart(
+        [history.WeekPoint(TODAY, TODAY, largest, 0)])["gridlines"])
