@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
+from django.utils.functional import cached_property
 
 from accounts.models import Location
 from engagements.models import ENDED_STATUSES, Engagement, Progress
@@ -141,12 +142,15 @@ class EngagementFilterSet(django_filters.FilterSet):
         # `visible_progress` spelled out as a condition on the stored column, which the
         # planner can estimate and index: rows whose progress the viewer may see match on it;
         # the others show "-" and match "not tracking" only.
-        user = self.request.user
-        hidden = Engagement.objects.progress_hidden_from(user)
-        matches = Q(progress__in=value) & Engagement.objects.progress_shown_to(user)
+        matches = Q(progress__in=value) & self.progress_shown
         if Progress.NOT_TRACKED in value:
-            matches |= hidden
+            matches |= Engagement.objects.progress_hidden_from(self.request.user)
         return queryset.filter(matches)
+
+    @cached_property
+    def progress_shown(self):
+        # Once per request: the report filters several querysets with the same filterset.
+        return Engagement.objects.progress_shown_to(self.request.user)
 
     def filter_include_completed(self, queryset, name, value):
         return queryset  # applied in filter_queryset, where "unticked" is seen too
