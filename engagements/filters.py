@@ -92,8 +92,10 @@ class EngagementFilterSet(django_filters.FilterSet):
         choices=EngagementKind.choices, label="Kind", widget=forms.CheckboxSelectMultiple,
         distinct=False,
     )
+    # Ticked boxes rather than a multiple <select>, which needs Ctrl-click to pick two.
     template = django_filters.ModelMultipleChoiceFilter(
         queryset=EngagementTemplate.objects.none(), label="Template", distinct=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     coach_name = django_filters.CharFilter(
         method="filter_coach_name", label="Coach",
@@ -105,6 +107,7 @@ class EngagementFilterSet(django_filters.FilterSet):
     )
     location = django_filters.ModelMultipleChoiceFilter(
         queryset=Location.objects.none(), label="Location", distinct=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     include_completed = django_filters.BooleanFilter(
         method="filter_include_completed", label="Include completed engagements",
