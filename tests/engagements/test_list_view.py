@@ -353,3 +353,11 @@ def test_provider_company_follows_the_coach(owner_company, global_admin, coach,
     engagement.save(update_fields=["coach"])
     engagement.refresh_from_db()
     assert engagement.provider_company_id == provider_company.pk
+
+
+def test_a_company_without_locations_gets_no_location_filter(client_for, other_admin,
+                                                             global_admin, tracked):
+    factories.EngagementFactory(company=other_admin.company, owner=other_admin, location=None)
+    html = client_for(other_admin).get(URL).content.decode()
+    assert "<legend>Template</legend>" in html and "<legend>Location</legend>" not in html
+    assert "<legend>Location</legend>" in client_for(global_admin).get(URL).content.decode()
