@@ -108,21 +108,21 @@ def summary(filterset, user, today, weeks=12):
 
     ends = week_ends(today, weeks)
     recent = ProgressTransition.objects.filter(day__gt=ends[0]).order_by()
-    histories = []
+    changed = []  # the recent changes of each part's rows
     for part in parts:
-        history = recent
+        transitions = recent
         if part is administered:
-            # Only their company's history, read from its (company, day) index ...
-            history = recent.filter(company_id=user.company_id)
+            # Only their company's changes, read from its (company, day) index ...
+            transitions = recent.filter(company_id=user.company_id)
             if user.is_global_admin and not filterset.narrows():
-                # ... and all of it: a global administrator administers every engagement of
+                # ... and all of them: a global administrator administers every engagement of
                 # their company, and nothing narrows the rows.
-                histories.append(history)
+                changed.append(transitions)
                 continue
         rows = filterset.filter_queryset(part, hide_ended=False).filter(can_see_progress=True)
-        histories.append(history.filter(engagement__in=rows.order_by().values("pk")))
-    per_day = _union([history.values("day", "from_status", "to_status").annotate(n=Count("*"))
-                      for history in histories])
+        changed.append(transitions.filter(engagement__in=rows.order_by().values("pk")))
+    per_day = _union([transitions.values("day", "from_status", "to_status").annotate(n=Count("*"))
+                      for transitions in changed])
     changes = [(_as_date(day), src, dst, n) for day, src, dst, n in
                per_day.values_list("day", "from_status", "to_status", "n")]
     return totals, _weeks_from_changes(ends, totals, changes)
