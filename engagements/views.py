@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import EmptyPage
 from django.db import transaction
 from django.db.models import Case, DateField, Value, When
 from django.db.models.functions import Coalesce
@@ -66,6 +67,7 @@ class EngagementListView(LoginRequiredMixin, TemplateView):
     paginator_class = LazyPaginator
     page_sizes = (25, 50, 100, 250)
     default_page_size = 25
+    last_page = 1_000_000
     title = "Engagements"
 
     def get_queryset(self):
@@ -82,6 +84,11 @@ class EngagementListView(LoginRequiredMixin, TemplateView):
             return self.default_page_size
         return size if size in self.page_sizes else self.default_page_size
 
+    def get_page_number(self):
+        """The page asked for, or the first: a whole number that an OFFSET can hold."""
+        page = self.request.GET.get("page", "")
+        return int(page) if page.isdigit() and 1 <= int(page) <= self.last_page else 1
+
     def get_column_preference(self):
         return ColumnPreference(self.table_class, self.request.user)
 
@@ -97,11 +104,15 @@ class EngagementListView(LoginRequiredMixin, TemplateView):
         if not self.can_bulk():
             kwargs["exclude"] = [*kwargs["exclude"], "select"]
         # No `request=` here: django-tables2 would then paginate at once with Django's
-        # counting paginator. RequestConfig below configures sorting and lazy pagination.
+        # counting paginator. RequestConfig configures the sorting; the page and its size are
+        # ours to check, as RequestConfig would take any `per_page` from the URL (a million
+        # rows, or more than PostgreSQL's LIMIT holds).
         table = self.table_class(queryset, today=self.company_today(), **kwargs)
-        RequestConfig(self.request, paginate={
-            "per_page": self.get_page_size(), "paginator_class": self.paginator_class,
-        }).configure(table)
+        RequestConfig(self.request, paginate=False).configure(table)
+        try:
+            table.paginate(self.paginator_class, self.get_page_size(), self.get_page_number())
+        except EmptyPage:  # past the last page: the first one
+            table.paginate(self.paginator_class, self.get_page_size(), 1)
         return table
 
     def company_today(self):

@@ -125,9 +125,9 @@ class ReportExportView(ReportMixin, EngagementListView):
         filterset = self.get_filterset(self.get_queryset())
         rows = filterset.qs
         names = self.get_column_preference().selected()
-        table = self.table_class(
-            rows, request=request, today=self.company_today(), order_by=request.GET.get("sort"),
-        )
+        # Not paginated (no `request=`): the file is every row.
+        table = self.table_class(rows, today=self.company_today(),
+                                 order_by=request.GET.get("sort"))
         ordered = table.data.data
         if ordered.query.order_by:
             # A tie-breaker, so the file's order is stable whatever the column sorted on.

@@ -284,6 +284,22 @@ def test_pagination_fetches_one_extra_row_and_never_counts(client_for, global_ad
     assert "Page 2" in second.content.decode()
 
 
+@pytest.mark.parametrize("url", [URL, reverse("reports:report")])
+def test_page_and_page_size_come_from_the_offered_choices(client_for, global_admin,
+                                                          owner_company, url):
+    factories.EngagementFactory.create_batch(30, company=owner_company, owner=global_admin)
+    client = client_for(global_admin)
+    # django-tables2 would have taken any per_page from the URL as it is.
+    assert len(rows(client.get(url, {"per_page": 1_000_000}))) == 25
+    assert len(rows(client.get(url, {"per_page": -1}))) == 25
+    assert client.get(url, {"per_page": "9" * 20}).status_code == 200
+    # A page past the last one, or one no OFFSET can hold, is the first.
+    for page in [3, "9" * 20, 0, -1, "x"]:
+        response = client.get(url, {"page": page, "per_page": 25})
+        assert response.status_code == 200 and response.context["table"].page.number == 1
+    assert client.get(url, {"page": 2, "per_page": 25}).context["table"].page.number == 2
+
+
 @pytest.mark.parametrize("per_page", [25, 100, 250])
 def test_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
         client_for, global_admin, owner_company, tracked, per_page,

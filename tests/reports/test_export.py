@@ -163,3 +163,14 @@ def test_copy_and_python_paths_give_the_same_bytes(
         python_bytes = b"".join(csv_stream(*args, use_copy=False))
         assert copy_bytes == python_bytes
         assert copy_bytes.count(b"\n") > 10
+
+
+def test_the_export_is_every_row_whatever_the_page_parameters(client_for, global_admin,
+                                                               make_engagement, frozen):
+    for _ in range(3):
+        make_engagement(Progress.ON_TRACK)
+    client = client_for(global_admin)
+    for params in [{"per_page": -1}, {"per_page": 1}, {"page": "9" * 20}, {"page": 2}]:
+        response = client.get(reverse("reports:export"), params)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content).decode().count("\n") == 4  # header + 3
