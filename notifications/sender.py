@@ -99,6 +99,8 @@ def digest_items(nudge):
             "engagement_id", "reason", "off_track_since",
             coachee=F("engagement__coachee__full_name"),
             coach=F("engagement__coach__full_name"),
+            owner=F("engagement__owner__full_name"),
+            status=F("engagement__status"),
             template=F("engagement__template__name"),
         )
     )
@@ -109,6 +111,8 @@ def digest_items(nudge):
         # Formatted here, once: the |date filter costs more than the rest of a digest row.
         row["since"] = f"{since.day} {since:%b %Y}" if since else ""
         row["reminder"] = row["reason"] == NudgeItem.Reason.REMINDER
+        # Still finding a coach: what is missing is a discovery call, not a session.
+        row["matching"] = row["status"] == Engagement.Status.COACH_MATCHING
         yield row
 
 
@@ -124,6 +128,7 @@ def compose(nudge):
         "day": nudge.day,
         "items": items,
         "reminders_only": all(row["reminder"] for row in items),
+        "matching_only": all(row["matching"] for row in items),
         "settings_url": settings.SITE_URL + reverse("notifications:settings"),
     }
     return build_email(

@@ -75,7 +75,7 @@ def test_make_run_default_serves_every_page_and_sends_nudges_as_files(tmp_path):
         "print(Nudge.objects.filter(status='sent').count())"
     ))
     assert len(subjects) == int(recorded.split()[-1])  # each sent nudge once, nothing else
-    assert any("Time to schedule your next coaching session" in s for s in subjects)
+    assert any("Time to book your next coaching session" in s for s in subjects)
     assert any("off track" in s for s in subjects)  # a coach's or administrator's digest
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in contents
     assert "Content-Type: multipart/alternative" in contents

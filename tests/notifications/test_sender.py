@@ -209,12 +209,32 @@ def test_coachee_nudge_is_friendly_and_shows_no_progress(owed, engagement):
 
     [message] = sent_to("coachee@acme.test")
     html = message.alternatives[0].content
-    assert message.subject == "Time to schedule your next coaching session · Acme"
+    assert message.subject == "Time to book your next coaching session · Acme"
     for part in (message.body, html):
-        assert "schedule" in part.lower()
+        # What a coachee can do: they don't schedule in Optify, their coach does.
+        assert "Get in touch with Cora Coach to book your next session." in part
         assert f"https://optify.test/engagements/{engagement.pk}/" in part
         assert "off track" not in part.lower()
         assert "23 Mar" not in part
+
+
+def test_a_coachee_still_finding_a_coach_is_asked_about_a_discovery_call(
+        owner_company, location, global_admin, coachee, make_run, turn_off_track, frozen):
+    matching = factories.EngagementFactory(
+        company=owner_company, location=location, owner=global_admin, coachee=coachee,
+        coach=None, kind=Engagement.Kind.COACH_MATCHING,
+        status=Engagement.Status.COACH_MATCHING)
+    run = make_run(owner_company)
+    turn_off_track(run, matching)
+    build_outbox(run)
+
+    sender.send_due_nudges()
+
+    [message] = sent_to("coachee@acme.test")
+    assert message.subject == "Time to talk with a candidate coach · Acme"
+    for part in (message.body, message.alternatives[0].content):
+        assert "Ask Ada Admin to set up a discovery call with a candidate coach." in part
+        assert "session" not in part.lower()
 
 
 def test_digest_is_sorted_by_coachee(owner_company, location, global_admin, coach, make_run,
