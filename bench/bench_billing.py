@@ -13,7 +13,7 @@ company and per location), times `billing_summary()` in the four situations the 
 and what an ending or a launch today adds to its own transaction instead: moving today's stored
 counts by one engagement (`count_change_today`, timed as an ending, then undone untimed so the
 data set is left as it was);
-and the whole page (GET /engagements/billing/ as the tenant's global administrator, warm).
+and the whole page (GET /reports/billing/ as the tenant's global administrator, warm).
 Median and best of --runs each. Writes only the tenant's stored billing days (BillingDay).
 """
 
@@ -55,9 +55,9 @@ def main(argv=None):
     from django.urls import reverse
 
     from accounts.models import Company, User
-    from engagements.billing import billing_summary
-    from engagements.billing_models import BillingDay, count_change_today, forget_billing_from
     from engagements.models import Engagement
+    from reports.billing import billing_summary, count_change_today, forget_billing_from
+    from reports.models import BillingDay
 
     company = Company.objects.get(slug=BIG_SLUG)
     rows = Engagement.objects.filter(company=company).count()
@@ -96,11 +96,11 @@ def main(argv=None):
     results.append(line("ending moves today", moves))
     client = Client()
     client.force_login(User.objects.get(email=BIG_ADMIN_EMAIL))
-    url = reverse("engagements:billing")
+    url = reverse("reports:billing")
     assert client.get(url).status_code == 200
     results.append(line("page GET, warm", timed(args.runs, nothing, lambda: client.get(url))))
     results.append(line("CSV export, warm", timed(
-        args.runs, nothing, lambda: client.get(reverse("engagements:billing_csv")))))
+        args.runs, nothing, lambda: client.get(reverse("reports:billing_csv")))))
 
     result = summary()
     print(f"tenant {BIG_SLUG}: {rows} engagements, {len(result.locations)} locations; "

@@ -1,6 +1,10 @@
 from django.contrib import admin
 
 from engagements.models import AuditEvent, CoachSelection, DiscoveryCall, Engagement, Session
+from engagements.signals import engagement_people_changed, engagement_start_moved
+
+# What an engagement counts for on a day, besides its start (engagement_people_changed).
+COUNTED_FIELDS = {"company", "location", "coachee", "coach", "status", "ended_on"}
 
 
 class SessionInline(admin.TabularInline):
@@ -25,6 +29,15 @@ class EngagementAdmin(admin.ModelAdmin):
                        "progress_due_on", "progress_evaluated_on", "created_at"]
     list_select_related = ["coachee", "coach", "company"]
     inlines = [SessionInline, DiscoveryCallInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The admin may rewrite an engagement's past: say so (engagements/signals.py).
+        if change and "started_on" in form.changed_data:
+            engagement_start_moved.send(Engagement, engagement=obj,
+                                        old=form.initial.get("started_on"), new=obj.started_on)
+        if not change or COUNTED_FIELDS & set(form.changed_data):
+            engagement_people_changed.send(Engagement, engagement=obj, day=obj.started_on)
 
 
 @admin.register(CoachSelection)

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from engagements.models import CoachSelection, DiscoveryCall, Engagement, Session
+from engagements.signals import engagement_people_changed
 
 User = get_user_model()
 
@@ -101,6 +102,7 @@ class SelectCoachForm(forms.Form):
         engagement.coach = coach
         engagement.status = Engagement.Status.ACTIVE
         engagement.save(update_fields=["coach", "status"])
+        engagement_people_changed.send(Engagement, engagement=engagement, day=selection.selected_on)
         return selection
 
     def audit_changes(self, obj):

@@ -8,7 +8,8 @@ Both are the same operation with a different final status. Inside one transactio
   2. cancel the future scheduled sessions and discovery calls;
   3. re-evaluate progress with the END cause, so progress becomes "not tracked" and the change
      is kept in the tracking history;
-  4. move the Billing page's stored counts for today (billing_models.py);
+  4. tell who listens that they stopped running today (`engagements_status_changed`: the
+     Billing page's stored counts move, reports/receivers.py);
   5. record an AuditEvent per engagement.
 Two administrators ending the same engagement at once: the second waits on the row lock,
 then finds it no longer running and is told it has already ended. Nothing is done twice.
@@ -28,7 +29,6 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
-from engagements.billing_models import count_change_today
 from engagements.models import (
     ACTIVE_STATUSES,
     AuditEvent,
@@ -37,6 +37,7 @@ from engagements.models import (
     EventStatus,
     Session,
 )
+from engagements.signals import engagements_status_changed
 
 # "May be ready to complete": nothing scheduled ahead and no activity for this long — or for
 # twice the engagement's tracking threshold when that is longer, so a slow-paced programme
@@ -231,9 +232,8 @@ def _end(pks, *, by, status, reason, note, now):
         ended = {e.pk: e for e in Engagement.objects.filter(pk__in=winner_pks)
                  .select_related("company", "coachee", "coach", "template", "location")}
         _stop_tracking(ended.values(), today)
-        # Billing stops counting them from their end day (today, or a later start day): move
-        # today's stored counts, in this transaction (billing_models.py).
-        count_change_today(by.company, list(ended.values()), today, -1)
+        engagements_status_changed.send(Engagement, engagements=list(ended.values()), day=today,
+                                        delta=-1)
         AuditEvent.objects.bulk_create([
             AuditEvent(
                 action=(AuditEvent.Action.ENDED_EARLY if status == Engagement.Status.ENDED_EARLY

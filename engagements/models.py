@@ -314,14 +314,6 @@ class Engagement(models.Model):
     def get_absolute_url(self):
         return reverse("engagements:detail", args=[self.pk])
 
-    @classmethod
-    def from_db(cls, db, field_names, values, **kwargs):
-        instance = super().from_db(db, field_names, values, **kwargs)
-        # The start date as loaded: moving it later leaves stored billing days between the two
-        # dates to recount (billing_models.engagement_saved).
-        instance._loaded_started_on = instance.__dict__.get("started_on")
-        return instance
-
     def coach_provider_company_id(self):
         if self.coach_id is None:
             return None
@@ -469,7 +461,3 @@ class AuditEvent(models.Model):
             action=action, actor=actor, actor_name=str(actor) if actor else "",
             company=company, engagement=engagement, template=template, changes=changes,
         )
-
-
-# The Billing page's stored daily counts (and the receivers that keep them true).
-from engagements.billing_models import BillingDay  # noqa: E402, F401

@@ -1,9 +1,46 @@
+"""
+What engagements/ tells the rest of the project about changes to engagements, and the
+receivers engagements/ itself keeps.
+
+The signals are sent by the code that writes the change (today: ending in lifecycle.py, the
+launch in templates_app/views.py, coach selection in forms.py, the Django admin), **inside the
+writing transaction, after the rows are written**, so a receiver that writes (reports/ keeps
+the Billing page's stored counts true with them) commits or rolls back with the change.
+engagements/ never imports its receivers: apps that depend on it connect to these.
+
+Every signal is sent with `sender=Engagement`. Dates are calendar days in the company's
+timezone.
+"""
+
 from django.conf import settings
 from django.db.models import Case, Value, When
 from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from engagements.models import Engagement
+
+engagements_status_changed = Signal()
+"""
+`engagements` (a list of Engagement, as written; several at once for a bulk ending) entered or
+left the running statuses (active, coach matching) on `day`:
+  - `delta=+1`: they start counting as running from `day` on (a launch);
+  - `delta=-1`: they stop counting on `day` (ended early, completed; their `ended_on` is `day`,
+    or their start day when that is later).
+"""
+
+engagement_start_moved = Signal()
+"""
+`engagement`'s start date (`started_on`) changed from `old` to `new` (either may be None): the
+days between the two are counted differently.
+"""
+
+engagement_people_changed = Signal()
+"""
+Who or where `engagement` counts for — its coachee, coach, location or running status — changed,
+from `day` on, with its start date kept: a coach selected in coach matching (`day` is the
+selection day; the status goes from coach matching to active), or an edit in the Django admin
+(`day` is the start: an admin edit may rewrite the past).
+"""
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)

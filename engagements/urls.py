@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engagements import billing_views, lifecycle_views, views
+from engagements import lifecycle_views, views
 
 app_name = "engagements"
 
@@ -12,11 +12,9 @@ urlpatterns = [
     path("<int:pk>/discovery-calls/", views.schedule_call, name="schedule_call"),
     path("<int:pk>/select-coach/", views.select_coach, name="select_coach"),
     path("tables/<str:table>/columns/", views.table_columns, name="table_columns"),
-    # Ending engagements and billing (issue 6).
+    # Ending engagements (issue 6).
     path("<int:pk>/end-early/", lifecycle_views.end_early, name="end_early"),
     path("<int:pk>/complete/", lifecycle_views.mark_complete, name="mark_complete"),
     path("bulk/", lifecycle_views.bulk_action, name="bulk_action"),
     path("ready-to-complete/", lifecycle_views.ready_to_complete, name="ready_to_complete"),
-    path("billing/", billing_views.billing, name="billing"),
-    path("billing.csv", billing_views.billing_csv, name="billing_csv"),
 ]

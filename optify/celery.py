@@ -21,7 +21,7 @@ app.conf.beat_schedule = {
     },
     # Hourly too: each company's Billing days are stored soon after its own midnight.
     "billing-days": {
-        "task": "engagements.tasks.store_billing_days",
+        "task": "reports.tasks.store_billing_days",
         "schedule": crontab(minute=20),
     },
 }

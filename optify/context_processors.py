@@ -8,7 +8,7 @@ NAVIGATION = [
     ("Templates", "templates_app:list", "admin"),
     # Running engagements with nothing ahead and nothing for long (engagements/lifecycle.py).
     ("Ready to complete?", "engagements:ready_to_complete", "admin"),
-    ("Billing", "engagements:billing", "global_admin"),
+    ("Billing", "reports:billing", "global_admin"),
     ("Settings", "notifications:settings", "anyone"),
 ]
 
@@ -32,7 +32,7 @@ def site(request):
     items = [{"label": label, "url": reverse(name), "current": False}
              for label, name, who in NAVIGATION if _allowed(user, who)]
     # The current item is the one whose address is the longest start of this page's: Billing
-    # (/engagements/billing/), not Engagements as well.
+    # (/reports/billing/), not Report as well.
     matching = [item for item in items if request.path.startswith(item["url"])]
     if matching:
         max(matching, key=lambda item: len(item["url"]))["current"] = True

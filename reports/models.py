@@ -44,3 +44,40 @@ class SavedView(models.Model):
 
     def get_absolute_url(self):
         return reverse("reports:saved_view", args=[self.pk])
+
+
+class BillingDay(models.Model):
+    """
+    One day's distinct active clients and coaches, for a company (`whole_company`) or one of its
+    locations (location None with `whole_company` False: engagements without a location).
+
+    The Billing page's store (reports/billing.py): a day is computed once, the first time the
+    page needs it, and kept, so the page reads at most 366 small rows per scope instead of
+    sweeping a year of engagements. What keeps stored days true when engagements change is in
+    reports/billing.py and reports/receivers.py.
+    """
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    whole_company = models.BooleanField()
+    location = models.ForeignKey("accounts.Location", on_delete=models.CASCADE, null=True,
+                                 blank=True, related_name="+")
+    day = models.DateField()
+    clients = models.PositiveIntegerField()
+    coaches = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "day"], condition=models.Q(
+                whole_company=True), name="billingday_company_day"),
+            models.UniqueConstraint(fields=["company", "location", "day"], condition=models.Q(
+                whole_company=False, location__isnull=False), name="billingday_location_day"),
+            models.UniqueConstraint(fields=["company", "day"], condition=models.Q(
+                whole_company=False, location__isnull=True), name="billingday_no_location_day"),
+            models.CheckConstraint(
+                condition=models.Q(whole_company=False) | models.Q(location__isnull=True),
+                name="billingday_company_has_no_location"),
+        ]
+
+    def __str__(self):
+        scope = "company" if self.whole_company else (self.location or "no location")
+        return f"{self.day} {scope}: {self.clients} clients, {self.coaches} coaches"

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from engagements.models import AuditEvent, Engagement
+from engagements.signals import engagements_status_changed
 from templates_app.forms import TRACKING_FIELDS, EngagementTemplateForm, LaunchForm
 from templates_app.models import EngagementKind, EngagementTemplate
 
@@ -100,6 +101,8 @@ def launch(request, pk):
                               coachee=str(engagement.coachee),
                               coach=str(engagement.coach) if engagement.coach else "")
             evaluate_engagement(engagement, cause=ProgressTransition.Cause.LAUNCH)
+            engagements_status_changed.send(Engagement, engagements=[engagement],
+                                            day=engagement.started_on, delta=+1)
         messages.success(request, f"Engagement for {engagement.coachee} launched.")
         return redirect(engagement)
     return render(request, "templates_app/launch.html", {"form": form, "template": template},

@@ -101,8 +101,8 @@ MATRIX = {
     "engagements:bulk_action": Entry(expect(others=302), method="post"),
     "engagements:ready_to_complete": Entry(expect(G=200, L=200, OL=200, P=200, O=200,
                                                   C=403, CE=403, A=302)),
-    "engagements:billing": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
-    "engagements:billing_csv": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
+    "reports:billing": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
+    "reports:billing_csv": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
     # Templates (issue 5): company administrators list and launch; global ones edit.
     "templates_app:list": Entry(expect(G=200, L=200, OL=200, P=200, O=200, others=404,
                                        A=302)),

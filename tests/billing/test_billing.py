@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from engagements import billing, lifecycle
+from engagements import lifecycle
 from engagements.models import Engagement
+from reports import billing
 from tests import factories
 
 NOW = dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC)
@@ -102,12 +103,12 @@ def test_standard_companies_have_no_location_breakdown(provider_company):
 def test_ending_an_engagement_changes_the_counts(history, owner_company, global_admin,
                                                  client_for):
     client = client_for(global_admin)
-    before = client.get(reverse("engagements:billing")).content.decode()
+    before = client.get(reverse("reports:billing")).content.decode()
     assert 'id="billing-coaches-today">2<' in before
 
     lifecycle.end_early(history["ben_leeds"], by=global_admin, reason="coach_unavailable")
 
-    after = client.get(reverse("engagements:billing")).content.decode()
+    after = client.get(reverse("reports:billing")).content.decode()
     assert 'id="billing-clients-today">1<' in after
     assert 'id="billing-coaches-today">1<' in after
     summary = billing.billing_summary(owner_company, TODAY)
@@ -122,18 +123,18 @@ def test_ending_an_engagement_changes_the_counts(history, owner_company, global_
 def test_the_page_reads_stored_days_in_a_fixed_number_of_queries(
         history, global_admin, client_for, django_assert_max_num_queries):
     client = client_for(global_admin)
-    client.get(reverse("engagements:billing"))  # the first visit computes and stores the days
+    client.get(reverse("reports:billing"))  # the first visit computes and stores the days
     # session, user, company; savepoint, the company lock, the last stored day, release; the
     # months' maxima; today's counts; the locations; the layout's navigation.
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("engagements:billing"))
+        response = client.get(reverse("reports:billing"))
     assert response.status_code == 200
     assert "April 2026" in response.content.decode()
 
 
 @time_machine.travel(NOW, tick=False)
 def test_the_csv_export_has_every_scope_and_period(history, global_admin, client_for):
-    response = client_for(global_admin).get(reverse("engagements:billing_csv"))
+    response = client_for(global_admin).get(reverse("reports:billing_csv"))
 
     assert response["Content-Type"].startswith("text/csv")
     assert "optify-billing-acme-2026-04-15.csv" in response["Content-Disposition"]
@@ -151,7 +152,7 @@ def test_the_csv_export_has_every_scope_and_period(history, global_admin, client
     ("global_admin", 200), ("location_admin", 403), ("other_location_admin", 403),
     ("coach", 403), ("coachee", 403),
 ])
-@pytest.mark.parametrize("url_name", ["engagements:billing", "engagements:billing_csv"])
+@pytest.mark.parametrize("url_name", ["reports:billing", "reports:billing_csv"])
 def test_only_global_administrators_see_billing(role, status, url_name, roles, client_for):
     assert client_for(roles[role]).get(reverse(url_name)).status_code == status
 
@@ -159,7 +160,7 @@ def test_only_global_administrators_see_billing(role, status, url_name, roles, c
 @time_machine.travel(NOW, tick=False)
 def test_other_companies_global_admins_see_only_their_own_counts(history, other_admin,
                                                                  client_for):
-    response = client_for(other_admin).get(reverse("engagements:billing"))
+    response = client_for(other_admin).get(reverse("reports:billing"))
     content = response.content.decode()
     assert 'id="billing-clients-today">1<' in content  # Globex's own engagement only
     assert "London" not in content

@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.db import connection
 
-from engagements import billing, lifecycle
+from engagements import lifecycle
+from reports import billing
 
 NOW = dt.datetime(2026, 4, 10, 12, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 4, 10)

@@ -1,5 +1,5 @@
 """
-The Billing page's stored days (engagements/billing_models.py): computed once, the same whichever
+The Billing page's stored days (reports/billing.py): computed once, the same whichever
 way they are computed, and dropped from the right day whenever engagements change.
 """
 
@@ -10,11 +10,16 @@ import random
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 
-from engagements import billing, lifecycle
-from engagements.billing_models import BillingDay
+from engagements import lifecycle
 from engagements.models import CoachSelection, Engagement
+from reports import billing
+from reports.models import BillingDay
+from reports.tasks import store_billing_days
 from tests import factories
+from tests.billing.writes import launch_today, save_in_admin
 
 NOW = dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 4, 15)
@@ -113,8 +118,7 @@ def history_engagement(owner_company, location):
 def test_a_back_dated_start_recounts_the_months_it_reaches(history_engagement, owner_company):
     assert monthly(owner_company)["2026-02"] == (0, 0)
 
-    history_engagement.started_on = dt.date(2026, 2, 10)  # as the admin site would save it
-    history_engagement.save()
+    save_in_admin(history_engagement, started_on=dt.date(2026, 2, 10))
 
     assert not stored(owner_company, day__gte=dt.date(2026, 2, 10)).exists()
     assert stored(owner_company, day__lt=dt.date(2026, 2, 10)).exists()
@@ -126,8 +130,7 @@ def test_a_start_moved_later_uncounts_the_days_in_between(history_engagement, ow
     assert monthly(owner_company)["2026-03"] == (1, 1)
 
     engagement = Engagement.objects.get(pk=history_engagement.pk)  # as the admin site loads it
-    engagement.started_on = dt.date(2026, 4, 2)
-    engagement.save()
+    save_in_admin(engagement, started_on=dt.date(2026, 4, 2))
 
     assert not stored(owner_company, day__gte=dt.date(2026, 3, 2)).exists()
     assert monthly(owner_company)["2026-03"] == (0, 0)
@@ -138,11 +141,11 @@ def test_a_start_moved_later_uncounts_the_days_in_between(history_engagement, ow
 
 @time_machine.travel(NOW, tick=False)
 def test_launching_today_counts_from_today_and_keeps_the_past(history_engagement,
-                                                               owner_company):
+                                                               owner_company, global_admin):
     billing.billing_summary(owner_company, TODAY)
     past_days = stored(owner_company, day__lt=TODAY).count()
 
-    factories.EngagementFactory(company=owner_company, started_on=TODAY)
+    launch_today(global_admin)
 
     assert stored(owner_company, day__lt=TODAY).count() == past_days
     summary = billing.billing_summary(owner_company, TODAY)
@@ -156,12 +159,12 @@ def test_a_selected_coach_counts_from_the_selection_day(owner_company, global_ad
     assert monthly(owner_company)["2026-03"] == (1, 0)
     coach = factories.UserFactory(company=owner_company)
 
-    # What SelectCoachForm.save() does.
-    CoachSelection.objects.create(engagement=engagement, coach=coach, selected_on=TODAY,
-                                  selected_by=global_admin)
-    engagement.coach = coach
-    engagement.status = Engagement.Status.ACTIVE
-    engagement.save(update_fields=["coach", "status"])
+    client = Client()
+    client.force_login(global_admin)
+    response = client.post(reverse("engagements:select_coach", args=[engagement.pk]),
+                           {"coach": coach.pk})
+    assert response.status_code == 302
+    assert CoachSelection.objects.get(engagement=engagement).selected_on == TODAY
 
     counts = monthly(owner_company)
     assert counts["2026-03"] == (1, 0)  # the past is not rewritten
@@ -220,9 +223,8 @@ def test_ending_and_launching_today_move_todays_counts_as_a_recount_would(
     assert stored_today(owner_company) == fresh_today(owner_company)
 
     someone = Engagement.objects.get(pk=running[2])
-    factories.EngagementFactory(company=owner_company, started_on=TODAY,  # a launch today
-                                coachee=someone.coachee, coach=someone.coach, location=location)
-    factories.EngagementFactory(company=owner_company, started_on=TODAY, location=None)
+    launch_today(global_admin, coachee=someone.coachee, coach=someone.coach, location=location)
+    launch_today(global_admin, location=None)
     assert stored(owner_company, day=TODAY).exists()
     assert stored_today(owner_company) == fresh_today(owner_company)
 
@@ -243,8 +245,6 @@ def test_stored_counts_that_cannot_move_are_recounted(history_engagement, owner_
 @time_machine.travel(NOW, tick=False)
 def test_beat_stores_each_companys_days_once(history_engagement, owner_company,
                                              other_company):
-    from engagements.tasks import store_billing_days
-
     first = billing.last_months(TODAY)[0]
     assert store_billing_days() >= (TODAY - first).days + 1
     assert stored(owner_company).count() == (TODAY - first).days + 1

@@ -201,7 +201,7 @@ def walk(label, email, password, thorough=False):
     if is_admin and engagement and engagement.can_manage:
         must_open |= {"engagements:end_early", "engagements:mark_complete"}
     if user.is_global_admin:
-        must_open |= {"engagements:billing", "engagements:billing_csv", "templates_app:create"}
+        must_open |= {"reports:billing", "reports:billing_csv", "templates_app:create"}
     if user.is_global_admin and template:
         must_open |= {"templates_app:edit", "templates_app:launch"}
 

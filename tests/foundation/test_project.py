@@ -73,7 +73,7 @@ def test_seed_demo_runs_twice_without_duplicating(capsys):
 
 
 def test_navigation_marks_only_the_page_being_shown(client_for, global_admin):
-    response = client_for(global_admin).get(reverse("engagements:billing"))
+    response = client_for(global_admin).get(reverse("reports:billing"))
     current = [item["label"] for item in response.context["navigation"] if item["current"]]
     assert current == ["Billing"]
     response = client_for(global_admin).get(reverse("engagements:list"))

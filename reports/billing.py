@@ -11,9 +11,9 @@ matching counts from the day they were selected. Clients and coaches are maximis
 as a contract caps each. For today this is DESIGN's rule (engagements in active or coach
 matching status), since ending an engagement sets its end date to today.
 
-Speed. Each day's counts are computed once and stored (`BillingDay` in billing_models.py, which
-also says what drops stored days when engagements change); the page reads the stored days — at
-most 366 small rows per scope — and computes only the days not stored yet:
+Speed. Each day's counts are computed once and stored (`BillingDay`, reports/models.py); the
+page reads the stored days — at most 366 small rows per scope — and computes only the days not
+stored yet:
   - a few days (after a change, or on a new day): counted directly, two aggregates per day
     (`counts_on`);
   - a longer run (the first visit, or after a back-dated change): two SQL statements sweep the
@@ -24,6 +24,20 @@ most 366 small rows per scope — and computes only the days not stored yet:
     and a running sum over the change days gives the number of distinct active people from
     each change day on — O(n log n) in the engagements, instead of days x engagements.
 Both ways count the same; tests/billing checks them against each other.
+
+Keeping stored days true. A stored day is only true while the engagements' dates and people it
+was counted from stay as they were. engagements/ announces every such change with its signals
+(engagements/signals.py), inside the writing transaction; reports/receivers.py answers each, in
+that same transaction, with one of these:
+  - `count_change_today`: engagements launched or ended today move today's stored counts by the
+    people they add or remove (the two common changes: no recount);
+  - `forget_billing_from`: any other change (a start moved, a coach selected, an admin edit, a
+    deletion) drops the stored days from the first day it can affect on, and the next visit
+    recomputes them.
+Both, and the recomputation, lock the company row (FOR NO KEY UPDATE, which does not block
+inserting engagements), so a recomputation never stores counts read before a change that was
+meanwhile committed. Anything that rewrites engagements with `QuerySet.update()` or SQL
+outside engagements' write paths must call `forget_billing_from` itself.
 """
 
 import datetime as dt
@@ -35,8 +49,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncMonth
 
-from engagements.billing_models import BillingDay, lock_company_billing
+from accounts.models import Company
 from engagements.models import CoachSelection, Engagement
+from reports.models import BillingDay
 
 MONTHS = 12
 ONE_DAY = dt.timedelta(days=1)
@@ -135,6 +150,70 @@ def last_months(today, count=MONTHS):
     return months[::-1]
 
 
+# --- Keeping the stored days true ------------------------------------------------------------
+
+def lock_company_billing(company_id):
+    """Serialise recomputing and forgetting a company's days (inside a transaction)."""
+    list(Company.objects.select_for_update(no_key=True).filter(pk=company_id)
+         .values_list("pk", flat=True))
+
+
+def forget_billing_from(company_id, day):
+    """Drop `company_id`'s stored days from `day` on; call it in the changing transaction."""
+    if company_id is None or day is None:
+        return
+    with transaction.atomic():
+        lock_company_billing(company_id)
+        BillingDay.objects.filter(company_id=company_id, day__gte=day).delete()
+
+
+def count_change_today(company, engagements, today, sign):
+    """
+    `engagements` have just started (sign +1, a launch) or stopped (-1, an ending) counting
+    today: move today's stored counts by the people this adds or removes, instead of dropping
+    the day and counting 160,000 engagements again on the next visit. A person moves a count
+    only if no other engagement of theirs counts today in that scope. Call it in the changing
+    transaction, after the change. Nothing to do when today is not stored yet (the next visit
+    counts it); today is dropped, to be recounted, if the stored counts cannot take the move.
+    """
+    affected = [e for e in engagements if e.started_on is not None and e.started_on <= today]
+    if not affected:
+        return  # starting or ending on a later day does not change today
+    with transaction.atomic():
+        lock_company_billing(company.pk)
+        rows = {(row.whole_company, row.location_id): row
+                for row in BillingDay.objects.filter(company=company, day=today)}
+        if COMPANY not in rows:
+            return
+        others = (Engagement.objects.filter(company=company, started_on__lte=today)
+                  .exclude(status=Engagement.Status.DRAFT)
+                  .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+                  .exclude(pk__in=[e.pk for e in affected]))
+        moved = set()
+        for who, person_field in (("clients", "coachee_id"), ("coaches", "coach_id")):
+            placed = {(getattr(e, person_field), e.location_id) for e in affected
+                      if getattr(e, person_field) is not None}
+            if not placed:
+                continue
+            elsewhere = set(others.filter(**{f"{person_field}__in": {p for p, _ in placed}})
+                            .order_by().values_list(person_field, "location_id").distinct())
+            counted_elsewhere = {person for person, _ in elsewhere}
+            moves = [COMPANY] * len({p for p, _ in placed if p not in counted_elsewhere})
+            moves += [(False, place) for person, place in placed
+                      if (person, place) not in elsewhere]
+            for scope in moves:
+                row = rows.setdefault(scope, BillingDay(
+                    company=company, whole_company=scope[0], location_id=scope[1], day=today,
+                    clients=0, coaches=0))
+                setattr(row, who, getattr(row, who) + sign)
+                moved.add(scope)
+        if any(row.clients < 0 or row.coaches < 0 for row in rows.values()):
+            BillingDay.objects.filter(company=company, day=today).delete()  # recount it
+            return
+        for scope in moved:
+            rows[scope].save()
+
+
 # --- Computing days -----------------------------------------------------------------------
 
 def levels_sql(vendor, *, by_location=False):
@@ -208,7 +287,7 @@ def store_missing_days(company, today):
     """
     first = last_months(today)[0]
     with transaction.atomic():
-        lock_company_billing(company.pk)  # see billing_models: no counts from before a change
+        lock_company_billing(company.pk)  # no counts from before a change (see above)
         last = (BillingDay.objects.filter(company=company, whole_company=True, day__gte=first)
                 .aggregate(last=Max("day"))["last"])
         start = first if last is None else last + ONE_DAY

@@ -1,3 +1,5 @@
+"""The Billing page and its CSV export: a global administrator's own company, no id to guess."""
+
 import csv
 
 from django.contrib.auth.decorators import login_required
@@ -6,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from engagements.billing import billing_summary, csv_rows
+from reports.billing import billing_summary, csv_rows
 
 
 def _global_admin_company(user):
@@ -24,7 +26,7 @@ def _global_admin_company(user):
 def billing(request):
     company = _global_admin_company(request.user)
     summary = billing_summary(company, company.local_today())
-    return render(request, "billing/billing.html", {"company": company, "summary": summary})
+    return render(request, "reports/billing.html", {"company": company, "summary": summary})
 
 
 @login_required

@@ -3,10 +3,10 @@ import logging
 from celery import shared_task
 
 from accounts.models import Company
-from engagements.billing import store_missing_days_of
+from reports.billing import store_missing_days_of
 from tracking.tasks import RETRY
 
-log = logging.getLogger("engagements.billing")
+log = logging.getLogger("reports.billing")
 
 
 @shared_task(**RETRY)

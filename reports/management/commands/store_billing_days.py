@@ -1,19 +1,19 @@
 """
-Compute and store the Billing page's days ahead of the first visit (engagements/billing.py).
+Compute and store the Billing page's days ahead of the first visit (reports/billing.py).
 
     python manage.py store_billing_days              # every company
     python manage.py store_billing_days --company acme
 
 Re-runnable: only days not stored yet are computed. Worth running after a deploy or a data
 import (a 200,000-engagement tenant takes seconds cold, then a visit is a few milliseconds).
-Beat runs the same hourly (engagements.tasks.store_billing_days), so the day's first visit
+Beat runs the same hourly (reports.tasks.store_billing_days), so the day's first visit
 finds the day stored.
 """
 
 from django.core.management.base import BaseCommand
 
 from accounts.models import Company
-from engagements.billing import store_missing_days_of
+from reports.billing import store_missing_days_of
 
 
 class Command(BaseCommand):
