@@ -36,8 +36,9 @@ that same transaction, with one of these:
     recomputes them.
 Both, and the recomputation, lock the company row (FOR NO KEY UPDATE, which does not block
 inserting engagements), so a recomputation never stores counts read before a change that was
-meanwhile committed. Anything that rewrites engagements with `QuerySet.update()` or SQL
-outside engagements' write paths must call `forget_billing_from` itself.
+meanwhile committed. A new write path that changes an engagement's people, status or dates
+sends the matching signal; a plain `save()` or `QuerySet.update()` does not (only a deletion
+is followed without one, through `post_delete`).
 """
 
 import datetime as dt
@@ -70,7 +71,7 @@ _PEOPLE_SQL = """
     SELECT {group} AS grp, '{who}' AS who, e.{person}_id AS person,
            {greatest}({since}, %s) AS s, {least}(COALESCE(e.ended_on, %s), %s) AS e
     FROM engagements_engagement e {join}
-    WHERE e.company_id = %s AND e.status <> 'draft' AND e.{person}_id IS NOT NULL
+    WHERE e.company_id = %s AND e.status <> %s AND e.{person}_id IS NOT NULL
       AND {since} < %s AND (e.ended_on IS NULL OR e.ended_on > %s)
 """
 _SELECTION_JOIN = "LEFT JOIN engagements_coachselection cs ON cs.engagement_id = e.id"
@@ -229,7 +230,7 @@ def levels_sql(vendor, *, by_location=False):
 
 def levels_params(company_pk, first, last):
     stop = last + ONE_DAY  # the run is [first, stop)
-    one = [first, stop, stop, company_pk, stop, first]
+    one = [first, stop, stop, company_pk, Engagement.Status.DRAFT.value, stop, first]
     return one + one
 
 
