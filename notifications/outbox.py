@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from engagements.models import Engagement
 from notifications.models import Nudge, NudgeItem, NudgePreference
+from optify import metrics
 from tracking.models import ProgressTransition
 
 logger = logging.getLogger("notifications.outbox")
@@ -80,6 +81,7 @@ INSERT INTO {nudge} (company_id, recipient_id, role, day, status, attempts, next
 SELECT DISTINCT %(company)s, el.user_id, el.role, %(day)s, 'pending', 0, %(now)s, '', '', %(now)s
   FROM eligible el WHERE TRUE
 ON CONFLICT (recipient_id, role, company_id, day) DO NOTHING
+RETURNING role
 """
 
 # Items join only nudges still pending: one already handed to the mailer is never changed.
@@ -116,18 +118,21 @@ def build_outbox(run):
     """
     Writes the nudges owed for `run` (a tracking.EvaluationRun) into the outbox, in the
     caller's transaction. Two statements, whatever the size of the run. Returns the number of
-    nudges created (0 on a re-run; -1 where the driver cannot tell, as SQLite).
+    nudges created (0 on a re-run).
     """
     tables = _tables()
     eligible = _ELIGIBLE_SQL.format(**tables)
     params = {"run": run.pk, "company": run.company_id, "day": run.day, "now": timezone.now()}
     with connection.cursor() as cursor:
         cursor.execute(eligible + _INSERT_NUDGES_SQL.format(**tables), params)
-        created = cursor.rowcount
+        roles = [role for (role,) in cursor.fetchall()]
+        created = len(roles)
         cursor.execute(eligible + _INSERT_ITEMS_SQL.format(**tables), params)
         items = cursor.rowcount
-    logger.info("outbox_built company=%s day=%s run=%s nudges=%d items=%d",
-                run.company.slug, run.day, run.pk, created, items)
+    metrics.nudges_queued(roles)
+    logger.info("outbox_built", extra={
+        "company": run.company.slug, "day": run.day, "run": run.pk, "nudges": created,
+        "items": items})
     return created
 
 

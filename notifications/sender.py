@@ -17,9 +17,9 @@ email"). Waits double from a minute and are capped at an hour — 1, 2, 4, 8, 16
 minutes — so the 12 attempts span about six hours (363 minutes) before a row is "failed".
 `tests/faults/test_provider_outage.py` rides out a one-hour outage with this schedule.
 
-Logs (key=value, one line each): `nudge_sent` / `nudge_attempt_failed` per nudge, and per run
-of `send_due_nudges` one `nudges_sent` line per company and day plus a `nudges_run` total,
-all carrying the run's id.
+Logs (one line each, fields as keys: optify/logs.py): `nudge_sent` / `nudge_attempt_failed` per
+nudge, and per run of `send_due_nudges` one `nudges_sent` line per company and day plus a
+`nudges_run` total, all carrying the sender run's id (`run`) and the run_id that queued it.
 """
 
 import datetime as dt
@@ -40,6 +40,7 @@ from engagements.models import Engagement, Progress
 from notifications.emails import build_email
 from notifications.models import Nudge, NudgeItem, NudgePreference, Role
 from notifications.tokens import make_unsubscribe_token
+from optify import metrics
 from optify.links import url_pattern
 
 logger = logging.getLogger(__name__)
@@ -196,11 +197,11 @@ def send_nudge(nudge, connection):
         connection.send_messages([message])
     except RETRYABLE as error:
         status = _retry_later(nudge, error, permanent=isinstance(error, PERMANENT))
-        logger.warning(
-            "nudge_attempt_failed nudge=%s company=%s day=%s role=%s attempt=%d status=%s "
-            "error=%s", nudge.pk, nudge.company.slug, nudge.day, nudge.role, nudge.attempts,
-            status, type(error).__name__,
-        )
+        logger.warning("nudge_attempt_failed", extra={
+            "nudge": nudge.pk, "company": nudge.company.slug, "day": nudge.day,
+            "role": nudge.role, "attempt": nudge.attempts, "status": status,
+            "error": type(error).__name__,
+        })
         return status
     anymail_status = getattr(message, "anymail_status", None)
     provider_id = getattr(anymail_status, "message_id", None) or message.extra_headers.get(
@@ -210,10 +211,10 @@ def send_nudge(nudge, connection):
         nudge, status=Nudge.Status.SENT, sent_at=now, message_id=str(provider_id)[:255],
         last_error="",
     )
-    logger.info(
-        "nudge_sent nudge=%s company=%s day=%s role=%s recipient=%s attempt=%d",
-        nudge.pk, nudge.company.slug, nudge.day, nudge.role, nudge.recipient_id, nudge.attempts,
-    )
+    logger.info("nudge_sent", extra={
+        "nudge": nudge.pk, "company": nudge.company.slug, "day": nudge.day, "role": nudge.role,
+        "recipient": nudge.recipient_id, "attempt": nudge.attempts,
+    })
     return Nudge.Status.SENT
 
 
@@ -235,19 +236,21 @@ def send_due_nudges(batch_size=50):
                 except Exception as error:
                     # A bug in composing one digest must not stop the others: it is retried
                     # like a provider error, then left failed for someone to look at.
-                    logger.exception("nudge_error nudge=%s run=%s", nudge.pk, run)
+                    logger.exception("nudge_error", extra={"nudge": nudge.pk, "run": run})
                     status = _retry_later(nudge, error)
                 counts[status] = counts.get(status, 0) + 1
+                metrics.nudge_attempted(nudge.role, status)
                 company = per_company.setdefault((nudge.company.slug, nudge.day), {})
                 company[status] = company.get(status, 0) + 1
     finally:
         connection.close()
     for (slug, day), statuses in sorted(per_company.items()):
-        logger.info("nudges_sent company=%s day=%s run=%s %s", slug, day, run,
-                    _counts(statuses))
+        logger.info("nudges_sent",
+                    extra={"company": slug, "day": day, "run": run, **_counts(statuses)})
     if counts:  # beat runs this every minute: an idle run says nothing
-        logger.info("nudges_run run=%s companies=%d %s duration_ms=%d", run, len(per_company),
-                    _counts(counts), round((time.monotonic() - started) * 1000))
+        logger.info("nudges_run", extra={
+            "run": run, "companies": len(per_company), **_counts(counts),
+            "duration_ms": round((time.monotonic() - started) * 1000)})
     return counts
 
 
@@ -255,7 +258,7 @@ def _counts(statuses):
     # The outcomes of one attempt ("pending" = to be retried after its backoff).
     outcomes = [Nudge.Status.SENT, Nudge.Status.PENDING, Nudge.Status.FAILED,
                 Nudge.Status.CANCELLED]
-    return " ".join(f"{status}={statuses.get(status, 0)}" for status in outcomes)
+    return {str(status): statuses.get(status, 0) for status in outcomes}
 
 
 def next_due_at():

@@ -37,4 +37,5 @@ def enqueue_sender():
     try:
         send_pending_nudges.delay()
     except BrokerError as error:
-        logger.warning("sender_enqueue_failed error=%s fallback=beat", type(error).__name__)
+        logger.warning("sender_enqueue_failed",
+                       extra={"error": type(error).__name__, "fallback": "beat"})

@@ -1,7 +1,10 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
+from django.conf import settings
+
+from optify import logs, metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optify.settings")
 
@@ -25,3 +28,25 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=20),
     },
 }
+
+
+# Logs: Django's LOGGING (optify/logs.py) in workers and beat too, rather than Celery's own
+# format; and the run_id travels in each task's message headers.
+@signals.setup_logging.connect
+def _configure_logging(**kwargs):
+    logs.configure(settings.LOGGING)
+
+
+signals.before_task_publish.connect(logs.on_before_task_publish)
+signals.task_prerun.connect(logs.on_task_prerun)
+signals.task_postrun.connect(logs.on_task_postrun)
+signals.task_failure.connect(logs.on_task_failure)
+signals.task_retry.connect(logs.on_task_retry)
+signals.task_failure.connect(metrics.on_task_failure)
+signals.task_retry.connect(metrics.on_task_retry)
+
+
+@signals.worker_ready.connect
+def _serve_worker_metrics(**kwargs):
+    if settings.WORKER_METRICS_PORT:
+        metrics.serve_worker_metrics(settings.WORKER_METRICS_PORT)

@@ -30,6 +30,9 @@ def env_list(name, default=""):
 
 DEBUG = env_bool("DEBUG", default="SECRET_KEY" not in os.environ)
 SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-embedded-default-key-" + "x" * 40)
+# Rotation (docs/operations.md): the previous keys, comma-separated, still verify what they
+# signed (sessions, password reset and unsubscribe links) until they are dropped from here.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
@@ -53,9 +56,13 @@ INSTALLED_APPS = [
     "tracking",
     "notifications",
     "reports",
+    "optify",  # management commands (check_health)
 ]
 
 MIDDLEWARE = [
+    # First, so that it times everything below it.
+    "optify.metrics.RequestLatencyMiddleware",
+    "optify.logs.RunIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,7 +184,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 # Celery: Redis in production; without REDIS_URL tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -201,6 +208,15 @@ CELERY_TIMEZONE = "UTC"
 
 # The local hour (company timezone) after which the daily progress evaluation runs.
 PROGRESS_EVALUATION_HOUR = int(os.environ.get("PROGRESS_EVALUATION_HOUR", "6"))
+
+# Metrics (optify/metrics.py): /metrics answers a scraper sending "Authorization: Bearer
+# <METRICS_TOKEN>" (comma-separated: several, while rotating), and does not exist without one.
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself at import, so set it in the
+# environment) sums the processes'.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+# A Celery worker's own /metrics port, for a worker that shares no directory with the web.
+WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT", "0"))
 
 # Email, through Django 6.1's MAILERS.
 #   SMTP_URL=smtp://host:port        -> SMTP (docker-compose's catcher)
@@ -240,13 +256,18 @@ else:
         }
     }
 
+# Logs (optify/logs.py): one line per event, JSON in production, key=value for people under
+# DEBUG (LOG_FORMAT=json|keyvalue), each carrying the run_id of the work that caused it.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "keyvalue" if DEBUG else "json")
+LOGGING_CONFIG = "optify.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "optify.logs.JsonFormatter"},
+        "keyvalue": {"()": "optify.logs.KeyValueFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Company
+from optify import metrics
 from tracking.evaluation import Cause, evaluate_many
 from tracking.models import EvaluationRun
 from tracking.signals import evaluation_committing
@@ -48,10 +49,12 @@ def run_daily_evaluation(company, day, *, dry_run=False):
     started = time.monotonic()
     with transaction.atomic():
         if not _try_lock(company.pk):
-            log.info("evaluation_skipped company=%s day=%s reason=locked", company.slug, day)
+            log.info("evaluation_skipped",
+                     extra={"company": company.slug, "day": day, "reason": "locked"})
             return None
         if EvaluationRun.objects.filter(company=company, day=day).exists():
-            log.info("evaluation_skipped company=%s day=%s reason=done", company.slug, day)
+            log.info("evaluation_skipped",
+                     extra={"company": company.slug, "day": day, "reason": "done"})
             return None
         run = EvaluationRun.objects.create(company=company, day=day, started_at=timezone.now())
         counts = evaluate_many({company.pk: day}, cause=Cause.DAILY, only_due=True, run=run)
@@ -67,12 +70,13 @@ def run_daily_evaluation(company, day, *, dry_run=False):
             transaction.set_rollback(True)
         else:
             evaluation_committing.send(sender=EvaluationRun, run=run)
-    log.info(
-        "evaluation_run company=%s day=%s run=%s evaluated=%d on_track=%d off_track=%d "
-        "not_tracked=%d transitions=%d duration_ms=%d dry_run=%s",
-        company.slug, day, run.pk, run.evaluated, run.on_track, run.off_track, run.not_tracked,
-        run.transitions_count, run.duration_ms, dry_run,
-    )
+            metrics.evaluation_run_committed(run, company.plan)
+    log.info("evaluation_run", extra={
+        "company": company.slug, "day": day, "run": run.pk, "evaluated": run.evaluated,
+        "on_track": run.on_track, "off_track": run.off_track, "not_tracked": run.not_tracked,
+        "transitions": run.transitions_count, "duration_ms": run.duration_ms,
+        "dry_run": dry_run,
+    })
     return run
 
 

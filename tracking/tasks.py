@@ -27,8 +27,8 @@ def schedule_daily_evaluations():
     due = companies_due()
     for company, day in due:
         evaluate_company.delay(company.pk, day.isoformat())
-    log.info("evaluation_scheduled companies=%d days=%s", len(due),
-             ",".join(sorted({day.isoformat() for _, day in due})) or "-")
+    days = ",".join(sorted({day.isoformat() for _, day in due})) or "-"
+    log.info("evaluation_scheduled", extra={"companies": len(due), "days": days})
     return len(due)
 
 

@@ -1,30 +1,48 @@
 """
 Structured logs: the daily job, the evaluation of each company, the outbox and the sender each
-log one `event key=value ...` line per run (and per company) with the company, the run and the
+log one line per run (and per company) — an event name and key/value fields, rendered as one
+JSON object per line in production (optify/logs.py) — with the company, the run and the
 counts, so a log search like `company=acme run=42` finds a day's whole story.
 """
 
+import json
 import re
 
 import pytest
 import time_machine
 
 from notifications import sender
+from optify.logs import JsonFormatter
 from tests.faults.inprocess import DAY, MORNING, OutageBackend, two_crossing_on_day
 from tracking import tasks
 from tracking.jobs import run_daily_evaluation
 from tracking.models import EvaluationRun
 
-LINE = re.compile(r"^[a-z_]+( [a-z_]+=[^\s=]+)+$")
+# An event, then at least one key=value field whose value has no space and no "=".
+EVENT, KEY, VALUE = re.compile(r"^[a-z_]+$"), re.compile(r"^[a-z_]+$"), re.compile(r"^[^\s=]+$")
+ENVELOPE = {"time", "level", "logger", "run_id"}  # on every line; the run id: tests/ops
 
 
-def fields(message):
-    event, *pairs = message.split(" ")
-    return event, dict(pair.split("=", 1) for pair in pairs)
+def rendered(record):
+    """The line as production writes it, parsed back: one JSON object, on one line."""
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    return json.loads(line)
+
+
+def fields(record):
+    data = rendered(record)
+    return data["event"], {k: str(v) for k, v in data.items() if k not in ENVELOPE | {"event"}}
+
+
+def well_formed(record):
+    event, pairs = fields(record)
+    return bool(EVENT.match(event) and pairs and all(
+        KEY.match(key) and VALUE.match(value) for key, value in pairs.items()))
 
 
 def lines(caplog, logger):
-    return [fields(r.getMessage()) for r in caplog.records if r.name == logger]
+    return [fields(r) for r in caplog.records if r.name == logger]
 
 
 @pytest.mark.django_db
@@ -43,7 +61,7 @@ def test_the_daily_job_logs_one_key_value_line_per_company_outbox_and_sender_run
     run = EvaluationRun.objects.get()
     for record in caplog.records:
         if record.name in {"tracking.daily", "notifications.outbox", "notifications.sender"}:
-            assert LINE.match(record.getMessage()), record.getMessage()
+            assert well_formed(record), rendered(record)
 
     assert lines(caplog, "tracking.daily") == [
         ("evaluation_scheduled", {"companies": "1", "days": "2026-03-23"}),

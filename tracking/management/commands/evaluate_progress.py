@@ -79,6 +79,7 @@ class Command(BaseCommand):
             counts = evaluate_many({company.pk: day}, cause=Cause.MANUAL)
             if dry_run:
                 transaction.set_rollback(True)
-        log.info("evaluation_backfill company=%s day=%s evaluated=%d transitions=%d dry_run=%s",
-                 company.slug, day, counts.evaluated, counts.transitions, dry_run)
+        log.info("evaluation_backfill", extra={
+            "company": company.slug, "day": day, "evaluated": counts.evaluated,
+            "transitions": counts.transitions, "dry_run": dry_run})
         return counts
