@@ -9,11 +9,11 @@ Two renderings of the same record (LOG_FORMAT):
 - "keyvalue" (the default under DEBUG, for people): `... evaluation_run company=acme run=42`.
 
 `run_id` ties together everything one piece of work caused. A web request binds one (its
-X-Request-ID header, or a new one); a Celery task publishes the id bound where it was queued
-in its message headers (a task queued by beat gets a new one: the tick's), and the worker binds
-it while the task runs; so the hourly tick, every company evaluation it enqueues and the sender
-that each one queues all log the same run_id. Every record gets it (a record factory), whatever
-logger wrote it.
+X-Request-ID header, or a new one; optify/apps.py connects the request signals); a Celery task
+publishes the id bound where it was queued in its message headers (a task queued by beat gets
+a new one: the tick's), and the worker binds it while the task runs; so the hourly tick, every
+company evaluation it enqueues and the sender that each one queues all log the same run_id.
+Every record gets it (a record factory), whatever logger wrote it.
 """
 
 import contextvars
@@ -94,21 +94,39 @@ def configure(config):
 
 # --- carrying the run id --------------------------------------------------------------------
 
+_before_request = contextvars.ContextVar("run_id_before_request", default=None)
+
+
+def on_request_started(sender=None, environ=None, scope=None, **kwargs):
+    """
+    Binds a request's run_id: its X-Request-ID if it looks like one, else a new one. On
+    Django's request signals rather than in a middleware, so that what Django logs after the
+    middleware has returned (django.request's "Not Found", "Internal Server Error") has it too.
+    """
+    if environ is not None:
+        supplied = environ.get("HTTP_X_REQUEST_ID", "")
+    else:
+        headers = dict((scope or {}).get("headers", []))
+        supplied = headers.get(b"x-request-id", b"").decode("latin-1")
+    _before_request.set(_run_id.get())
+    _run_id.set(supplied if _VALID_REQUEST_ID.match(supplied) else new_run_id())
+
+
+def on_request_finished(sender=None, **kwargs):
+    _run_id.set(_before_request.get())
+
+
 class RunIdMiddleware:
-    """Binds a request's run_id for its duration and answers it as X-Request-ID."""
+    """Answers the request's run_id as X-Request-ID, for the client to quote."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        supplied = request.headers.get("X-Request-ID", "")
-        token = _run_id.set(supplied if _VALID_REQUEST_ID.match(supplied) else new_run_id())
-        try:
-            response = self.get_response(request)
+        response = self.get_response(request)
+        if _run_id.get():
             response["X-Request-ID"] = _run_id.get()
-            return response
-        finally:
-            _run_id.reset(token)
+        return response
 
 
 def on_before_task_publish(headers=None, **kwargs):
