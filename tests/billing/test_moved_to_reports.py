@@ -23,6 +23,7 @@ from engagements.signals import (
 from reports import billing
 from reports.models import BillingDay
 from tests import factories
+from tests.billing.counts import recounted_on, stored_on
 from tests.billing.writes import save_in_admin
 
 NOW = dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC)
@@ -81,17 +82,6 @@ def test_engagements_has_no_billing_left():
     assert "from_db" not in vars(Engagement)  # no hook that only billing needed
 
 
-def stored_today(company):
-    return {(row.whole_company, row.location_id): (row.clients, row.coaches)
-            for row in BillingDay.objects.filter(company=company, day=TODAY)
-            if row.clients or row.coaches}
-
-
-def fresh_today(company):
-    return {scope: (c.clients, c.coaches) for scope, c in billing.counts_on(company, TODAY).items()
-            if c}
-
-
 @pytest.fixture
 def signals_sent():
     """Every engagements signal sent during the test, as (signal name, arguments)."""
@@ -121,7 +111,7 @@ def test_ending_sends_one_status_change_for_all_the_ended(owner_company, global_
     assert [(name, sorted(e.pk for e in kwargs["engagements"]), kwargs["day"], kwargs["delta"])
             for name, kwargs in signals_sent] == [
         ("status_changed", sorted(e.pk for e in engagements), TODAY, -1)]
-    assert stored_today(owner_company) == fresh_today(owner_company) == {}
+    assert stored_on(owner_company, TODAY) == recounted_on(owner_company, TODAY) == {}
 
 
 @time_machine.travel(NOW, tick=False)
@@ -144,11 +134,11 @@ def test_an_admin_edit_of_the_coach_recounts_from_the_start(owner_company, locat
     engagement = factories.EngagementFactory(company=owner_company, location=location,
                                              started_on=dt.date(2026, 3, 2))
     billing.store_missing_days(owner_company, TODAY)
-    before = stored_today(owner_company)
+    before = stored_on(owner_company, TODAY)
 
     save_in_admin(engagement, coach=factories.UserFactory(company=owner_company).pk)
 
     assert not BillingDay.objects.filter(company=owner_company,
                                          day__gte=dt.date(2026, 3, 2)).exists()
     billing.store_missing_days(owner_company, TODAY)
-    assert stored_today(owner_company) == fresh_today(owner_company) == before
+    assert stored_on(owner_company, TODAY) == recounted_on(owner_company, TODAY) == before

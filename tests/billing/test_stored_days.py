@@ -19,6 +19,7 @@ from reports import billing
 from reports.models import BillingDay
 from reports.tasks import store_billing_days
 from tests import factories
+from tests.billing.counts import recounted_on, stored_on
 from tests.billing.writes import launch_today, save_in_admin
 
 NOW = dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC)
@@ -196,15 +197,11 @@ def test_the_command_stores_the_missing_days_ahead_of_a_visit(history_engagement
 
 
 def fresh_today(company):
-    """Today's counts recounted from the engagements, as {scope: (clients, coaches)}."""
-    return {scope: (c.clients, c.coaches) for scope, c in billing.counts_on(company, TODAY).items()
-            if c}
+    return recounted_on(company, TODAY)
 
 
 def stored_today(company):
-    return {(row.whole_company, row.location_id): (row.clients, row.coaches)
-            for row in BillingDay.objects.filter(company=company, day=TODAY)
-            if row.clients or row.coaches}
+    return stored_on(company, TODAY)
 
 
 @time_machine.travel(NOW, tick=False)
