@@ -5,6 +5,7 @@ outside, as a cron monitor watches its jobs.
 
 import datetime as dt
 import json
+import os
 
 import pytest
 import time_machine
@@ -14,6 +15,7 @@ from accounts.models import Company
 from notifications.models import Nudge
 from optify import health
 from tests import factories
+from tracking.health import late_evaluations
 from tracking.jobs import companies_due, run_daily_evaluation
 
 UTC = dt.UTC
@@ -161,3 +163,23 @@ def test_a_failing_check_is_reported_under_its_name(db, client, monkeypatch):
     monkeypatch.setattr(health, "CHECKS", ["tracking.health.late_evaluations", stuck_outbox])
     assert healthz(client) == (200, {"status": "degraded", "database": "ok",
                                      "stuck_outbox": "error: RuntimeError"})
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="no broker to ping through")
+def test_a_worker_that_does_not_answer_its_ping_is_an_error(db, capsys):
+    assert check_health(capsys, "--worker", "nobody@nowhere", "--fail-on", "error") == (
+        2, {"status": "error", "database": "ok", "worker": "error: no reply"})
+
+
+def test_the_late_check_takes_two_queries_however_many_companies(
+    db, django_assert_num_queries
+):
+    with time_machine.travel(dt.datetime(2026, 3, 20, tzinfo=UTC), tick=False):
+        for n, tz in enumerate(["UTC", "Pacific/Honolulu", "Pacific/Tongatapu"] * 4):
+            factories.CompanyFactory(slug=f"c{n:02}", timezone=tz)
+    # The timezones in use; the companies late in each (no run for their day).
+    with django_assert_num_queries(2):
+        late = late_evaluations(dt.datetime(2026, 3, 23, 12, tzinfo=UTC))
+    assert late["count"] == 12
+    # Honolulu's companies first: their day was due earliest (16:00 UTC on the 22nd).
+    assert [c["company"] for c in late["companies"][:4]] == ["c01", "c04", "c07", "c10"]
