@@ -49,9 +49,19 @@ class Company(models.Model):
         return self.plan == self.Plan.ENTERPRISE
 
 
+class LocationQuerySet(models.QuerySet):
+    def active(self):
+        """Locations that pickers offer: archived ones keep their history but take no more."""
+        return self.filter(archived_at__isnull=True)
+
+
 class Location(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="locations")
     name = models.CharField(max_length=200)
+    # Archived, never deleted: engagements, people and billing days keep pointing at it.
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LocationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -61,6 +71,10 @@ class Location(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_archived(self):
+        return self.archived_at is not None
 
 
 class UserManager(BaseUserManager):
@@ -123,6 +137,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         Location, blank=True, related_name="administrators",
         help_text="Location administrators (Enterprise plan) manage these locations' engagements.",
     )
+    # What the People page needs beyond engagements: a coach invited before their first
+    # engagement is a coach already, and a person's home location puts them in the scope of
+    # that location's administrators. `db_default`, so bulk COPYs (bench/seed.py) need not
+    # name it.
+    is_coach = models.BooleanField(
+        "coach", default=False, db_default=False,
+        help_text="Invited or added as a coach (anyone coaching an engagement is one too).",
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="people",
+        help_text="Home location: its administrators manage this person.",
+    )
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
     invited_at = models.DateTimeField(null=True, blank=True)
@@ -138,6 +164,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["full_name", "email"]
+        indexes = [
+            # The People page: a company's people in name order, read page by page.
+            models.Index(fields=["company", "full_name", "email"], name="user_company_name"),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
             models.CheckConstraint(
@@ -197,3 +227,81 @@ class User(AbstractBaseUser, PermissionsMixin):
         else:
             node[keys[-1]] = value
         self.save(update_fields=["preferences"])
+
+
+class AccountEvent(models.Model):
+    """
+    Who changed what about a company's people and locations, and when: the audit trail of
+    accounts/actions.py. Names are copied so the record outlives the accounts it names.
+    """
+
+    class Action(models.TextChoices):
+        INVITED = "invited", "Invited"
+        INVITATION_RESENT = "invitation_resent", "Invitation sent again"
+        ADDED = "added", "Added as an internal record"
+        IMPORTED = "imported", "Imported"
+        DETAILS_CHANGED = "details_changed", "Details changed"
+        ROLES_CHANGED = "roles_changed", "Roles changed"
+        DEACTIVATED = "deactivated", "Deactivated"
+        REACTIVATED = "reactivated", "Reactivated"
+        LOCATION_CREATED = "location_created", "Location created"
+        LOCATION_RENAMED = "location_renamed", "Location renamed"
+        LOCATION_ARCHIVED = "location_archived", "Location archived"
+        LOCATION_RESTORED = "location_restored", "Location restored"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    actor_name = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=40, choices=Action)
+    person = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="account_events")
+    location = models.ForeignKey(Location, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["person", "created_at"], name="account_event_person")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.actor_name or 'system'}"
+
+    @classmethod
+    def record(cls, action, *, actor, company, person=None, location=None, **changes):
+        return cls.objects.create(
+            action=action, actor=actor, actor_name=str(actor) if actor else "",
+            company=company, person=person, location=location, changes=changes,
+        )
+
+
+class PeopleImport(models.Model):
+    """
+    A CSV of coachees, parsed and checked, waiting for its administrator's confirmation
+    (accounts/imports.py). Stored rather than kept in the session: 5,000 rows would be
+    decoded on every request of that session.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for confirmation"
+        CONFIRMED = "confirmed", "Imported"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    file_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING)
+    # [{"line": 2, "email": ..., "full_name": ..., "location_id": ..., "location": ...}]
+    rows = models.JSONField(default=list, blank=True)
+    # [{"line": 3, "email": ..., "errors": ["..."]}] and rows already in Optify (skipped).
+    errors = models.JSONField(default=list, blank=True)
+    existing = models.JSONField(default=list, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    added = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Import of {self.file_name or 'a CSV file'} ({self.get_status_display()})"

@@ -6,6 +6,7 @@ NAVIGATION = [
     ("Engagements", "engagements:list", "anyone"),
     ("Report", "reports:report", "staff_of_engagements"),
     ("Templates", "templates_app:list", "admin"),
+    ("People", "people:list", "admin"),
     # Running engagements with nothing ahead and nothing for long (engagements/lifecycle.py).
     ("Ready to complete?", "engagements:ready_to_complete", "admin"),
     ("Billing", "reports:billing", "global_admin"),

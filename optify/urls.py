@@ -13,6 +13,7 @@ urlpatterns = [
     # answer, with the same page and file as reports:billing and reports:billing_csv.
     path("engagements/billing/", billing_views.billing),
     path("engagements/billing.csv", billing_views.billing_csv),
+    path("people/", include("accounts.people_urls")),
     path("engagements/", include("engagements.urls")),
     path("templates/", include("templates_app.urls")),
     path("reports/", include("reports.urls")),

@@ -59,6 +59,15 @@ def missing(ctx):
     return [MISSING]
 
 
+def person(ctx):
+    """The standing engagement's coachee: of Acme, in London through the engagement."""
+    return [ctx.engagement.coachee_id]
+
+
+def acme_location(ctx):
+    return [ctx.engagement.location_id]
+
+
 MATRIX = {
     # Project and accounts.
     "home": Entry(signed_in(200)),
@@ -119,6 +128,40 @@ MATRIX = {
     "reports:saved_view": Entry(expect(others=404, CE=403, A=302), args=missing),
     "reports:delete_saved_view": Entry(expect(others=404, A=302), args=missing,
                                        method="post"),
+    # People (issue 14): company administrators (location administrators: the people of
+    # their locations); other signed-in users 403. Another company's person is 404, as is
+    # Acme's coachee for Leeds's administrator. Roles are for global administrators (a
+    # London administrator sees the coachee: 403); locations for Enterprise global
+    # administrators (Coachly and Globex are on the Standard plan: 403).
+    "people:list": Entry(expect(G=200, L=200, OL=200, P=200, O=200, C=403, CE=403, A=302)),
+    "people:add": Entry(expect(G=200, L=200, OL=200, P=200, O=200, C=403, CE=403, A=302)),
+    "people:detail": Entry(expect(G=200, L=200, OL=404, P=404, O=404, C=403, CE=403, A=302),
+                           args=person),
+    "people:edit": Entry(expect(G=200, L=200, OL=404, P=404, O=404, C=403, CE=403, A=302),
+                         args=person),
+    "people:roles": Entry(expect(G=200, L=403, OL=404, P=404, O=404, C=403, CE=403, A=302),
+                          args=person),
+    # The coachee is active: inviting them is refused with a message (back to their page).
+    "people:invite": Entry(expect(G=302, L=302, OL=404, P=404, O=404, C=403, CE=403, A=302),
+                           args=person, method="post"),
+    # Deactivating the coachee works for their administrators (302 to the page); the
+    # second, reactivate, is refused with a message as they are active (302 as well).
+    "people:deactivate": Entry(expect(G=302, L=302, OL=404, P=404, O=404, C=403, CE=403,
+                                      A=302), args=person, method="post"),
+    "people:reactivate": Entry(expect(G=302, L=302, OL=404, P=404, O=404, C=403, CE=403,
+                                      A=302), args=person, method="post"),
+    "people:import": Entry(expect(G=200, L=200, OL=200, P=200, O=200, C=403, CE=403, A=302)),
+    # An import of one's own only: an unknown id is 404 for every administrator.
+    "people:import_preview": Entry(expect(G=404, L=404, OL=404, P=404, O=404, C=403, CE=403,
+                                          A=302), args=missing),
+    "people:import_confirm": Entry(expect(G=404, L=404, OL=404, P=404, O=404, C=403, CE=403,
+                                          A=302), args=missing, method="post"),
+    "people:locations": Entry(expect(G=200, others=403, A=302)),
+    "people:location_edit": Entry(expect(G=200, others=403, A=302), args=acme_location),
+    "people:location_archive": Entry(expect(G=302, others=403, A=302), args=acme_location,
+                                     method="post"),
+    "people:location_restore": Entry(expect(G=302, others=403, A=302), args=acme_location,
+                                     method="post"),
     # Notifications (issue 4).
     "notifications:settings": Entry(signed_in(200)),
     "notifications:unsubscribe": Entry(expect(others=400), args=lambda ctx: ["not-a-token"]),

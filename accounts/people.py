@@ -1,0 +1,150 @@
+"""
+Whose people an administrator sees and manages: the one gate of the People pages, the CSV
+import and accounts/actions.py, as `Engagement.objects.visible_to` is for engagements.
+
+- A global administrator: every user of their company, whatever their status (invited ones,
+  internal records, deactivated ones and those in no engagement included).
+- A location administrator (Enterprise plan): the company's people of their locations — by
+  home location (`User.location`), or as the coachee or coach of an engagement there. They
+  manage those who administer nothing; administrators are only shown to them.
+- Anyone else: nobody. Other companies' users never, whoever asks; a guessed id answers 404.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, TextChoices
+
+from accounts.models import Location, User
+from engagements.models import Engagement
+
+
+class Role(TextChoices):
+    ADMINISTRATOR = "administrator", "Administrator"
+    LOCATION_ADMINISTRATOR = "location_administrator", "Location administrator"
+    COACH = "coach", "Coach"
+    COACHEE = "coachee", "Coachee"
+
+
+def may_administer_people(user):
+    return bool(user.is_authenticated and user.is_active and user.company_id
+                and user.is_company_admin)
+
+
+def may_manage_locations(user):
+    """Locations are the Enterprise plan's; their global administrators create and archive them."""
+    return bool(may_administer_people(user) and user.is_global_admin
+                and user.company.is_enterprise)
+
+
+def may_set_roles(user):
+    return may_administer_people(user) and user.is_global_admin
+
+
+def _coaches_at(location_ids):
+    return Exists(Engagement.objects.filter(coach=OuterRef("pk"), location_id__in=location_ids))
+
+
+def _coached_at(location_ids):
+    return Exists(Engagement.objects.filter(coachee=OuterRef("pk"),
+                                            location_id__in=location_ids))
+
+
+def in_locations(location_ids):
+    """People of these locations: living there, or coachee or coach of an engagement there."""
+    location_ids = list(location_ids)
+    return (Q(location_id__in=location_ids) | _coached_at(location_ids)
+            | _coaches_at(location_ids))
+
+
+def administers_something():
+    return Q(is_global_admin=True) | Exists(
+        User.administered_locations.through.objects.filter(user_id=OuterRef("pk")))
+
+
+def people_for(user, action="view"):
+    """
+    The people `user` may see ("view") or change ("manage") on the People pages. Starts every
+    read and write of people; what it leaves out answers 404 (403 for "manage" on someone
+    only seen, see actions.get_person).
+    """
+    if not may_administer_people(user):
+        return User.objects.none()
+    people = User.objects.filter(company_id=user.company_id)
+    if user.is_global_admin:
+        return people
+    # A list of ids (read once per request), not a subquery: each arm of the OR is then an
+    # index probe per person read in name order, and the page stops after its rows.
+    people = people.filter(in_locations(user.administered_location_ids))
+    if action == "manage":
+        people = people.exclude(administers_something())
+    return people
+
+
+def locations_for(user, *, include_archived=False):
+    """Locations `user` may choose for a person (pickers: archived ones are left out)."""
+    if not may_administer_people(user):
+        return Location.objects.none()
+    locations = Location.objects.filter(company_id=user.company_id)
+    if not include_archived:
+        locations = locations.active()
+    if not user.is_global_admin:
+        locations = locations.filter(pk__in=user.administered_location_ids)
+    return locations.order_by("name")
+
+
+def role_condition(role):
+    """The rows of one role, for the People page's Role filter."""
+    coaching = Exists(Engagement.objects.filter(coach=OuterRef("pk")))
+    coached = Exists(Engagement.objects.filter(coachee=OuterRef("pk")))
+    location_admin = Exists(
+        User.administered_locations.through.objects.filter(user_id=OuterRef("pk")))
+    if role == Role.ADMINISTRATOR:
+        return Q(is_global_admin=True)
+    if role == Role.LOCATION_ADMINISTRATOR:
+        return Q(is_global_admin=False) & location_admin
+    if role == Role.COACH:
+        return Q(is_coach=True) | coaching
+    # Coachees: the people of an engagement as its coachee, and everyone invited, added or
+    # imported who is neither a coach nor an administrator (an internal record always is).
+    return coached | (Q(is_coach=False, is_global_admin=False) & ~location_admin & ~coaching)
+
+
+def with_roles(queryset):
+    """
+    Annotates what the Role column shows. Exists() per row: computed for the page's rows
+    only, each an index probe (engagements by coach, by coachee; the locations table).
+    """
+    return queryset.annotate(
+        coaches_any=Exists(Engagement.objects.filter(coach=OuterRef("pk"))),
+        coached_in_any=Exists(Engagement.objects.filter(coachee=OuterRef("pk"))),
+        administers_locations=Exists(
+            User.administered_locations.through.objects.filter(user_id=OuterRef("pk"))),
+    )
+
+
+def roles_of(person):
+    """The roles of one person (annotated by with_roles, or asked one by one)."""
+    def flag(name, fallback):
+        value = getattr(person, name, None)
+        return fallback() if value is None else value
+
+    roles = []
+    if person.is_global_admin:
+        roles.append(Role.ADMINISTRATOR)
+    elif flag("administers_locations", lambda: person.administered_locations.exists()):
+        roles.append(Role.LOCATION_ADMINISTRATOR)
+    coaching = flag("coaches_any", lambda: Engagement.objects.filter(coach=person).exists())
+    if person.is_coach or coaching:
+        roles.append(Role.COACH)
+    coached = flag("coached_in_any", lambda: Engagement.objects.filter(coachee=person).exists())
+    if coached or not roles:
+        roles.append(Role.COACHEE)
+    return roles
+
+
+def invitation_expires_at(person):
+    """When the link of `person`'s latest invitation stops working (accounts/invitations.py)."""
+    if person.status != User.Status.INVITED or not person.invited_at:
+        return None
+    return person.invited_at + dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)

@@ -1,0 +1,77 @@
+import django_tables2 as tables
+from django.utils import dateformat
+from django.utils.html import format_html, format_html_join
+
+from accounts.models import User
+from accounts.people import roles_of
+from engagements.columns import register_table
+from optify.links import url_pattern
+
+STATUS_BADGES = {
+    User.Status.ACTIVE: "badge-active",
+    User.Status.INVITED: "badge-matching",
+    User.Status.INTERNAL_RECORD: "badge-draft",
+    User.Status.INACTIVE: "badge-ended",
+}
+
+
+class DateTimeColumn(tables.Column):
+    def render(self, value):
+        return dateformat.format(value, "j M Y")
+
+
+@register_table
+class PersonTable(tables.Table):
+    """A company's people (accounts/people.py says whose); roles come from people.with_roles."""
+
+    full_name = tables.Column(verbose_name="Name", order_by=("full_name", "email"),
+                              attrs={"td": {"class": "col-coachee"}})
+    email = tables.Column(verbose_name="Email")
+    roles = tables.Column(accessor="pk", verbose_name="Role", orderable=False, empty_values=())
+    status = tables.Column(order_by=("status", "full_name", "email"))
+    location = tables.Column(accessor="location__name", verbose_name="Location", default="—",
+                             order_by=("location__name", "full_name"))
+    invited_at = DateTimeColumn(verbose_name="Invited", default="—")
+    last_login = DateTimeColumn(verbose_name="Last sign-in", default="—")
+    date_joined = DateTimeColumn(verbose_name="Added")
+    actions = tables.Column(accessor="pk", verbose_name="Actions", orderable=False,
+                            empty_values=(),
+                            attrs={"th": {"class": "col-actions"}, "td": {"class": "col-actions"}})
+
+    class Meta:
+        model = User
+        fields = ()
+        template_name = "django_tables2/optify_table.html"
+        attrs = {"class": "table", "id": "people-table"}
+        row_attrs = {"data-person": lambda record: record.pk}
+        empty_text = "No people match these filters."
+        default_columns = ("full_name", "email", "roles", "status", "location", "last_login")
+        fixed_columns = ("actions",)
+
+    def __init__(self, *args, **kwargs):
+        self._detail = url_pattern("people:detail")
+        super().__init__(*args, **kwargs)
+
+    def render_full_name(self, record, value):
+        return format_html('<a href="{}">{}</a>', self._detail.format(record.pk),
+                           value or record.email)
+
+    def render_roles(self, record):
+        return format_html_join(", ", "{}", ((role.label,) for role in roles_of(record)))
+
+    def value_roles(self, record):
+        return ", ".join(role.label for role in roles_of(record))
+
+    def render_status(self, record):
+        return format_html('<span class="badge {}">{}</span>',
+                           STATUS_BADGES.get(record.status, ""), record.get_status_display())
+
+    def value_status(self, record):
+        return record.get_status_display()
+
+    def render_actions(self, record):
+        return format_html(
+            '<details class="menu"><summary aria-label="Actions for {}">⋯</summary>'
+            '<div class="menu-items"><a href="{}">Open</a></div></details>',
+            record, self._detail.format(record.pk),
+        )
