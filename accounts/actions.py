@@ -133,7 +133,7 @@ def add_person(*, by, email, full_name, role=Role.COACHEE, location=None,
                 AccountEvent.Action.INVITED if invite else AccountEvent.Action.ADDED,
                 actor=by, company=by.company, person=person, email=email,
                 full_name=full_name, role=role.label,
-                location=str(location) if location else "",
+                home_location=str(location) if location else "",
             )
     except IntegrityError as error:  # the same email added at the same moment
         raise PeopleActionRefused("This email address is already in use.") from error
@@ -223,7 +223,7 @@ def change_details(person, *, by, full_name, email, location=None, is_coach=None
 
         def described():
             return {"full_name": person.full_name, "email": person.email,
-                    "location": str(person.location) if person.location_id else "",
+                    "home_location": str(person.location) if person.location_id else "",
                     "coach": person.is_coach}
 
         before = described()

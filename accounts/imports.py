@@ -103,7 +103,7 @@ def _existing(emails):
     emails = sorted(emails)
     for start in range(0, len(emails), BATCH):
         # Lower(email): the unique index user_email_unique_ci answers it.
-        found.update(User.objects.alias(email_lower=Lower("email"))
+        found.update(User.objects.annotate(email_lower=Lower("email"))
                      .filter(email_lower__in=emails[start:start + BATCH])
                      .values_list("email_lower", "company_id"))
     return found
