@@ -113,10 +113,11 @@ class LaunchForm(forms.Form):
         self.fields["coach"].queryset = coach_candidates(company)
         self.fields["owner"].queryset = company_admins(company)
         self.fields["owner"].initial = user.pk
+        # Archived locations keep their engagements but take no new ones.
         if user.is_global_admin:
-            self.fields["location"].queryset = Location.objects.filter(company=company)
+            self.fields["location"].queryset = Location.objects.active().filter(company=company)
         else:
-            self.fields["location"].queryset = user.administered_locations.filter(
+            self.fields["location"].queryset = user.administered_locations.active().filter(
                 company=company)
             self.fields["location"].required = True
         if template.kind == EngagementKind.COACH_MATCHING:

@@ -236,3 +236,11 @@ def test_deactivated_people_and_internal_records_are_never_nudged(
     assert ("coachee@acme.test", "coachee") not in recipients
     assert ("rec@acme.test", "coachee") not in recipients
     assert ("coach@coachly.test", "coach") in recipients  # the rest goes on as usual
+
+
+def test_an_archived_location_leaves_the_launch_form(client_for, global_admin, location,
+                                                    other_location, engagement):
+    actions.archive_location(location, by=global_admin)
+    url = reverse("templates_app:launch", args=[engagement.template_id])
+    form = client_for(global_admin).get(url).context["form"]
+    assert list(form.fields["location"].queryset) == [other_location]
