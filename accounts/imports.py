@@ -17,8 +17,9 @@ the good rows, once, when the administrator confirms.
 
 import csv
 import io
+import secrets
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -95,6 +96,12 @@ def read_rows(data):
     except csv.Error as error:
         raise ImportRefused(f"Line {reader.line_num} cannot be read: {error}.") from error
     return rows
+
+
+def _unusable_password():
+    # What make_password(None) stores, with one call for the randomness instead of 40
+    # (secrets.choice per character): an eighth of a 5,000-row import's time.
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
 def _existing(emails):
@@ -181,7 +188,7 @@ def confirm_import(pending, *, by, now=None):
         taken = _existing({row["email"] for row in pending.rows})
         people = [
             User(email=row["email"], full_name=row["full_name"], company_id=by.company_id,
-                 status=User.Status.INTERNAL_RECORD, password=make_password(None),
+                 status=User.Status.INTERNAL_RECORD, password=_unusable_password(),
                  location_id=row["location_id"] if row["location_id"] in allowed else None,
                  date_joined=now)
             for row in pending.rows if row["email"] not in taken
@@ -192,12 +199,10 @@ def confirm_import(pending, *, by, now=None):
         except IntegrityError as error:  # the same email added by someone at this moment
             raise PeopleActionRefused("Someone added some of these people meanwhile: upload "
                                       "the file again to see who is left.") from error
-        AccountEvent.objects.bulk_create([
-            AccountEvent(action=AccountEvent.Action.IMPORTED, actor=by, actor_name=str(by),
-                         company_id=by.company_id, person=person, created_at=now,
-                         changes={"file": pending.file_name})
-            for person in people
-        ], batch_size=BATCH)
+        # One audit event for the file, not one per person: the PeopleImport keeps who and
+        # what, and 5,000 more rows would double the import's time.
+        AccountEvent.record(AccountEvent.Action.IMPORTED, actor=by, company=by.company,
+                            file=pending.file_name, added=len(people), import_id=pending.pk)
         PeopleImport.objects.filter(pk=pending.pk).update(added=len(people))
     pending.refresh_from_db()
     return len(people)
