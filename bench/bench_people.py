@@ -49,17 +49,21 @@ SCENARIOS = {
 }
 
 
+def load_average():
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 class Rollback(Exception):
     pass
 
 
-def time_page(client, params, runs):
-    client.get("/people/", params)  # warm up
+def time_page(client, params, runs, path="/people/"):
+    client.get(path, params)  # warm up
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
-            response = client.get("/people/", params)
+            response = client.get(path, params)
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.status_code
     return statistics.median(timings), max(timings), len(queries)
@@ -107,12 +111,17 @@ def main():
     everyone = viewers(args.admin)
     admin = everyone["global admin"]
     print(f"tenant {admin.company.slug}: {User.objects.filter(company=admin.company).count():,} "
-          f"people; load average {open('/proc/loadavg').read().split()[:3]}")
+          f"people; load average {load_average()}")
     location = Location.objects.filter(company=admin.company).order_by("pk").first()
     for who in ("global admin", "location admin"):
         user = everyone[who]
         client = Client()
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        # The machine is shared: the Engagements page (bench_list.py's first scenario), timed
+        # in the same minutes, says how much of a figure is the load.
+        median, worst, queries = time_page(client, {}, args.runs, "/engagements/")
+        print(f"{who:15} {'(Engagements page)':18} median {median:7.1f} ms  "
+              f"max {worst:7.1f} ms  queries {queries}")
         for label, params in SCENARIOS.items():
             if params.get("location") == "__location__":
                 if location is None:
@@ -126,7 +135,7 @@ def main():
           f"{timings['upload and preview']:.2f} s, confirm {timings['confirm']:.2f} s "
           f"({timings['confirm queries']} queries), total "
           f"{timings['upload and preview'] + timings['confirm']:.2f} s")
-    print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":
