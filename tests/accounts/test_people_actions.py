@@ -289,3 +289,16 @@ def test_another_companys_location_is_404(global_admin, db):
         actions.rename_location(foreign, by=global_admin, name="Mine")
     with pytest.raises(Http404):
         actions.archive_location(foreign.pk, by=global_admin)
+
+
+def test_a_deactivated_invitees_link_stops_working(client, global_admin):
+    person = actions.add_person(by=global_admin, email="late@acme.test", full_name="Late")
+    link = mail.outbox[0].body.split("https://optify.test", 1)[1].split()[0]
+    assert client.get(link).status_code == 200
+    actions.deactivate(person, by=global_admin)
+    assert client.get(link).status_code == 400
+    response = client.post(link, {"new_password1": "a long enough pass 42",
+                                  "new_password2": "a long enough pass 42"})
+    assert response.status_code == 400
+    person.refresh_from_db()
+    assert person.status == User.Status.INACTIVE and not person.has_usable_password()
