@@ -18,7 +18,7 @@ Then it measures:
 1. building the outbox: `build_outbox(run)` for every company's run, each in its own
    transaction as in the daily job; the number of queries per run (must not grow with N) and
    the time;
-2. composing: `sender.compose(nudge)` (the digest's query through visible_to + rendering the
+2. composing: `sender.compose(nudge)` (the digest's query through restrict + rendering the
    subject, text and HTML) and the MIME bytes, for a sample of each role's nudges, --repeat
    times; ms per email, wall clock and CPU, with the load average;
 3. sending: `send_due_nudges()` through Django's in-memory mail backend for --send nudges

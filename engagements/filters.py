@@ -6,6 +6,7 @@ from django.utils.functional import cached_property
 
 from accounts.models import Location
 from engagements.models import ENDED_STATUSES, Engagement, Progress
+from engagements.visibility import by_progress
 from templates_app.models import EngagementKind, EngagementTemplate
 
 User = get_user_model()
@@ -20,9 +21,7 @@ def scoped_choices(user):
     provider) that their company's coaches coach. Coaches are those of the engagements the
     user may see, checked per chosen coach (`ChosenCoaches` never lists them all).
     """
-    personal = Engagement.objects.filter(
-        Q(coach_id=user.pk) | Engagement.objects.seen_without_progress(user)
-    )
+    personal = Engagement.objects.filter(by_progress(user).personal)
     templates = Q(pk__in=personal.values("template_id"))
     locations = Q(pk__in=personal.exclude(location=None).values("location_id"))
     if user.company_id and user.is_global_admin:
@@ -33,7 +32,7 @@ def scoped_choices(user):
         # from them).
         templates |= Q(company_id=user.company_id, company__locations__administrators=user)
         locations |= Q(pk__in=user.administered_location_ids)
-    coached = Engagement.objects.visible_to(user).filter(coach=OuterRef("pk"))
+    coached = Engagement.objects.restrict(user).filter(coach=OuterRef("pk"))
     return {
         "template": EngagementTemplate.objects.filter(templates).distinct().order_by("name"),
         "location": Location.objects.filter(locations).distinct().order_by("name"),
@@ -142,18 +141,15 @@ class EngagementFilterSet(django_filters.FilterSet):
         return queryset.filter(coach__in=matching_people(value)) if value else queryset
 
     def filter_progress(self, queryset, name, value):
-        # `visible_progress` spelled out as a condition on the stored column, which the
+        # `seen_progress` spelled out as a condition on the stored column, which the
         # planner can estimate and index: rows whose progress the viewer may see match on it;
         # the others show "-" and match "not tracking" only.
-        matches = Q(progress__in=value) & self.progress_shown
-        if Progress.NOT_TRACKED in value:
-            matches |= Engagement.objects.progress_hidden_from(self.request.user)
-        return queryset.filter(matches)
+        return queryset.filter(self.by_progress.matching(value, not_tracked=Progress.NOT_TRACKED))
 
     @cached_property
-    def progress_shown(self):
+    def by_progress(self):
         # Once per request: the report filters several querysets with the same filterset.
-        return Engagement.objects.progress_shown_to(self.request.user)
+        return by_progress(self.request.user)
 
     def filter_include_completed(self, queryset, name, value):
         return queryset  # applied in filter_queryset, where "unticked" is seen too

@@ -119,13 +119,13 @@ def get_manageable(user, pk):
     The engagement for an action: 404 when `user` cannot see it, 403 when they only see it.
 
     Why both: DESIGN's "a guessed URL answers 404" is about people with no role in the
-    engagement — for them it does not exist (visible_to). Its coach, its coachee, the coach
+    engagement — for them it does not exist (restrict). Its coach, its coachee, the coach
     company's administrators and location administrators who see it read it but may not end
     it: telling them "not allowed" (403, with why) reveals nothing they cannot already see,
     and is clearer than pretending the page is missing. Company-wide pages (Billing, "may be
     ready to complete") follow the same rule: 403 for a signed-in user without the right role.
     """
-    engagement = (Engagement.objects.visible_to(user)
+    engagement = (Engagement.objects.restrict(user)
                   .select_related("company", "coachee", "coach", "template", "location")
                   .filter(pk=pk).first())
     if engagement is None:
@@ -197,7 +197,7 @@ def _end(pks, *, by, status, reason, note, now):
         return result
     today = by.company.local_today(now)
     with transaction.atomic():
-        manageable = Engagement.objects.manageable_by(by).filter(pk__in=pks)
+        manageable = Engagement.objects.restrict(by, "manage").filter(pk__in=pks)
         # The lock is re-checked after waiting: a row another administrator ended meanwhile
         # comes back with its new status, and is skipped below.
         locked = list(manageable.select_for_update(of=("self",)).order_by("pk")
@@ -286,7 +286,7 @@ def ready_to_complete(user, now=None):
     now = now or timezone.now()
     if not user.company_id:
         return Engagement.objects.none()
-    base = Engagement.objects.manageable_by(user).filter(status__in=ACTIVE_STATUSES)
+    base = Engagement.objects.restrict(user, "manage").filter(status__in=ACTIVE_STATUSES)
     today = user.company.local_today(now)
 
     def last_event(model):

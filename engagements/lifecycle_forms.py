@@ -25,7 +25,7 @@ class EndEarlyForm(forms.Form):
 
 
 class EngagementIdsField(forms.Field):
-    """The selected rows' ids. Any id is accepted here; manageable_by() decides what is acted on."""
+    """The selected rows' ids. Any id is accepted here; `restrict(user, "manage")` decides."""
 
     widget = forms.MultipleHiddenInput
     default_error_messages = {

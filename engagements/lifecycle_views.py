@@ -121,7 +121,7 @@ def bulk_action(request):
                 "1 selected engagement is not yours to end or complete and was left as it was."))
         return redirect(_next_url(request))
 
-    selected = list(Engagement.objects.visible_to(request.user).filter(pk__in=pks)
+    selected = list(Engagement.objects.restrict(request.user).filter(pk__in=pks)
                     .select_related("coachee", "coach", "template", "location")
                     .order_by("coachee__full_name", "pk"))
     actionable = [e for e in selected if e.can_manage and e.status in ACTIVE_STATUSES]

@@ -1,10 +1,10 @@
-from typing import NamedTuple
-
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.urls import reverse
 
+from engagements import visibility
+from engagements.visibility import PROGRESS_HIDDEN  # noqa: F401 - imported from here too
 from templates_app.models import EngagementKind
 
 ACTIVE_STATUSES = ("active", "coach_matching")
@@ -17,129 +17,15 @@ class Progress(models.TextChoices):
     NOT_TRACKED = "not_tracked", "Not tracking"
 
 
-# What a viewer who may not see an engagement's progress gets instead of it ("-").
-PROGRESS_HIDDEN = "hidden"
-
-
-class VisibleParts(NamedTuple):
-    administered: "EngagementQuerySet | None"
-    others: "EngagementQuerySet"
-
-
 class EngagementQuerySet(models.QuerySet):
-    """
-    Tenancy in one place. Every page, export, action, form dropdown and email reads
-    engagements through `visible_to(user)`; what it leaves out answers 404.
-    """
-
-    def _admin_scope(self, user):
-        """Engagements that `user` administers as an owner-company administrator."""
-        return self._administered(user) or Q(pk__in=[])
-
-    def _administered(self, user):
-        """The condition of `_admin_scope`, or None for a user who administers nothing."""
-        if not user.company_id:
-            return None
-        if user.is_global_admin:
-            return Q(company_id=user.company_id)
-        # A list (one query, cached for the request), not a subquery: with a subquery inside
-        # the OR of visible_to PostgreSQL checks every row; with a list, and none at all for
-        # a coach, every arm of the OR is an index lookup.
-        location_ids = user.administered_location_ids
-        if not location_ids:
-            return None
-        return Q(company_id=user.company_id, location_id__in=location_ids)
-
-    def visible_to(self, user):
+    def restrict(self, user, action="view"):
         """
-        Rows `user` may see at all: owner-company administrators in scope, the coach, global
-        administrators of the coach's own company, and the coachee. Annotated with
-        `can_see_progress` (owner-company administrators in scope and the coach),
-        `can_manage` (owner-company administrators in scope), and `visible_progress` /
-        `visible_off_track_since`, which are what the viewer may be shown and filtered on.
+        Tenancy in one place: the only public entry to engagements for a user. Every page,
+        export, action, form dropdown and email reads engagements through it; what it leaves
+        out answers 404. `action` is "view" or "manage"; the rows are annotated with
+        `sees_progress` and what the viewer is shown of progress (engagements/visibility.py).
         """
-        if not user.is_authenticated or not user.is_active:
-            return self.none()._with_visibility(manage=False, sees_progress=False)
-        admin = self._admin_scope(user)
-        sees_progress = self.progress_visible_to(user)
-        return self.filter(sees_progress | self.seen_without_progress(user))._with_visibility(
-            manage=admin, sees_progress=sees_progress
-        )
-
-    def visible_parts(self, user):
-        """
-        `visible_to(user)` as two disjoint querysets with its annotations, for statements
-        that aggregate over every visible row: `administered`, the rows `user` administers
-        (None if none), where the annotations are constants or stored columns, so that an
-        index can answer without reading the table (visible_to's OR rules that out); and
-        `others`, what they see as coach, coachee or a coaching provider's administrator,
-        usually a few rows.
-        """
-        if not user.is_authenticated or not user.is_active:
-            return VisibleParts(None, self.visible_to(user))
-        coached = Q(coach_id=user.pk)
-        others = self.filter(coached | self.seen_without_progress(user))
-        admin = self._administered(user)
-        if admin is not None:
-            others = others.exclude(admin)
-        return VisibleParts(
-            administered=(None if admin is None else
-                          self.filter(admin)._with_visibility(manage=True, sees_progress=True)),
-            others=others._with_visibility(manage=False, sees_progress=coached),
-        )
-
-    def _with_visibility(self, *, manage, sees_progress):
-        """visible_to's annotations; a condition may be True or False, for every row."""
-
-        def case(condition, then, default):
-            if isinstance(condition, bool):
-                return then if condition else default
-            return Case(When(condition, then=then), default=default)
-
-        no_date = Value(None, output_field=models.DateField())
-        return self.annotate(
-            can_manage=case(manage, Value(True), Value(False)),
-            can_see_progress=case(sees_progress, Value(True), Value(False)),
-            visible_progress=case(sees_progress, F("progress"), Value(PROGRESS_HIDDEN)),
-            visible_off_track_since=case(sees_progress, F("off_track_since"), no_date),
-        )
-
-    def seen_without_progress(self, user):
-        """Rows `user` sees as their coachee or as a coaching provider's administrator."""
-        seen = Q(coachee_id=user.pk)
-        if user.is_global_admin and user.company_id:
-            seen |= Q(provider_company_id=user.company_id)
-        return seen
-
-    def progress_visible_to(self, user):
-        """The condition `can_see_progress` annotates, for filters the planner can index."""
-        return self._admin_scope(user) | Q(coach_id=user.pk)
-
-    def progress_hidden_from(self, user):
-        """
-        Among the rows visible to `user`, those whose progress shows as "-". Said as a
-        condition of its own (not as "not progress_visible_to") so that a filter on progress
-        does not repeat visible_to's condition, which would make PostgreSQL's row estimate
-        the product of the two and its plans those for a handful of rows.
-        """
-        return self.seen_without_progress(user) & ~self.progress_visible_to(user)
-
-    def progress_shown_to(self, user):
-        """
-        Among the rows visible to `user`, those whose progress they see: one set, spelled
-        the way PostgreSQL plans best for this viewer. For someone who administers
-        engagements, "not hidden" (see progress_hidden_from). For anyone else, "coached by
-        them" (`progress_visible_to`), an index lookup: said as "not hidden", a provider's
-        administrator, who sees no progress at all, had an Off Track filter read every
-        off-track row of every tenant for the ones they see (1 s at 1,000,000 rows).
-        """
-        administered = self._administered(user)
-        if administered is not None and Engagement.objects.filter(administered).exists():
-            return ~self.progress_hidden_from(user)
-        return self.progress_visible_to(user)
-
-    def manageable_by(self, user):
-        return self.visible_to(user).filter(can_manage=True)
+        return visibility.restrict(self, user, action)
 
     def running(self):
         return self.filter(status__in=ACTIVE_STATUSES)

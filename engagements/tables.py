@@ -6,6 +6,7 @@ from django.utils.safestring import mark_safe
 
 from engagements.columns import register_table
 from engagements.models import Engagement, Progress
+from engagements.visibility import by_progress
 from optify.links import url_pattern
 
 CHECK_ICON = mark_safe(
@@ -27,11 +28,11 @@ STATUS_BADGES = {
 }
 
 
-def progress_html(visible_progress):
+def progress_html(seen_progress):
     """The On/Off Track cell: an icon *and* words, so colour is never the only signal."""
-    if visible_progress == Progress.ON_TRACK:
+    if seen_progress == Progress.ON_TRACK:
         return format_html('<span class="progress progress-on">{} On Track</span>', CHECK_ICON)
-    if visible_progress == Progress.OFF_TRACK:
+    if seen_progress == Progress.OFF_TRACK:
         return format_html(
             '<span class="progress progress-off">{} Off Track</span>', EXCLAMATION_ICON
         )
@@ -66,8 +67,8 @@ class PersonColumn(tables.Column):
 @register_table
 class EngagementTable(tables.Table):
     """
-    Engagements as the viewer may see them. Progress columns read only the `visible_*`
-    annotations of `Engagement.objects.visible_to(user)` (and `visible_off_track_on`, added
+    Engagements as the viewer may see them. Progress columns read only the `seen_*`
+    annotations of `Engagement.objects.restrict(user)` (and `seen_off_track_on`, added
     by `EngagementListView`), so a viewer who may not see progress gets "-" and sorting by
     progress reveals nothing either. The Engagements Report reuses this table.
     """
@@ -93,16 +94,16 @@ class EngagementTable(tables.Table):
     last_activity_on = DateColumn(verbose_name="Last activity", default="—")
     next_event_on = DateColumn(verbose_name="Next session", default="—")
     progress = tables.Column(
-        accessor="visible_progress", verbose_name="On/Off Track", empty_values=(),
-        order_by=("visible_progress",),
+        accessor="seen_progress", verbose_name="On/Off Track", empty_values=(),
+        order_by=("seen_progress",),
     )
     off_track_since = DateColumn(
-        accessor="visible_off_track_since", verbose_name="Off track since", default="-",
-        order_by=("visible_off_track_since",),
+        accessor="seen_off_track_since", verbose_name="Off track since", default="-",
+        order_by=("seen_off_track_since",),
     )
     days_until_off_track = tables.Column(
-        accessor="visible_off_track_on", verbose_name="Days until off track",
-        empty_values=(None,), default="-", order_by=("visible_off_track_on",),
+        accessor="seen_off_track_on", verbose_name="Days until off track",
+        empty_values=(None,), default="-", order_by=("seen_off_track_on",),
         attrs={"td": {"class": "num"}, "th": {"class": "num col-days"}},
     )
     actions = tables.Column(
@@ -146,23 +147,13 @@ class EngagementTable(tables.Table):
         return self._nulls_last(queryset, self._off_track_since_order_field(), is_descending)
 
     def _off_track_since_order_field(self):
-        """
-        The stored `off_track_since` when this viewer sees the off-track date of every row
-        that has one (one indexed query to find out; true of most administrators and coaches):
-        then it gives the same order as `visible_off_track_since`, and PostgreSQL can read
-        that order from an index instead of sorting the tenant (eng_off_track_since_desc).
-        Otherwise the per-viewer CASE, so that the order never reveals a hidden date.
-        """
         user = getattr(getattr(self, "request", None), "user", None)
-        if user is None or not user.is_authenticated:
-            return "visible_off_track_since"
-        hidden_dates = Engagement.objects.filter(
-            Engagement.objects.progress_hidden_from(user), off_track_since__isnull=False
-        )
-        return "visible_off_track_since" if hidden_dates.exists() else "off_track_since"
+        if user is None:
+            return "seen_off_track_since"
+        return by_progress(user).off_track_since_order()
 
     def order_days_until_off_track(self, queryset, is_descending):
-        return self._nulls_last(queryset, "visible_off_track_on", is_descending)
+        return self._nulls_last(queryset, "seen_off_track_on", is_descending)
 
     def order_next_event_on(self, queryset, is_descending):
         return self._nulls_last(queryset, "next_event_on", is_descending)

@@ -26,8 +26,8 @@ from engagements.tables import EngagementTable, progress_html
 
 def with_list_annotations(queryset):
     """
-    What every engagement list reads besides `visible_to`'s own annotations: the related rows
-    it shows (a fixed number of queries) and `visible_off_track_on`, the at-risk signal only
+    What every engagement list reads besides `restrict`'s own annotations: the related rows
+    it shows (a fixed number of queries) and `seen_off_track_on`, the at-risk signal only
     a viewer who may see progress gets: the day an on-track engagement goes off track if
     nothing else happens — the threshold after its next scheduled event, or else after its
     last activity.
@@ -41,8 +41,8 @@ def with_list_annotations(queryset):
     return queryset.select_related("coachee", "coach", "template", "location").prefetch_related(
         "company", "owner"
     ).annotate(
-        visible_off_track_on=Case(
-            When(visible_progress=Progress.ON_TRACK, tracking_threshold_days__isnull=False,
+        seen_off_track_on=Case(
+            When(seen_progress=Progress.ON_TRACK, tracking_threshold_days__isnull=False,
                  then=projected),
             default=Value(None, output_field=DateField()),
         )
@@ -71,7 +71,7 @@ class EngagementListView(LoginRequiredMixin, TemplateView):
     title = "Engagements"
 
     def get_queryset(self):
-        return with_list_annotations(Engagement.objects.visible_to(self.request.user))
+        return with_list_annotations(Engagement.objects.restrict(self.request.user))
 
     def get_filterset(self, queryset):
         # Always bound (an empty GET included) so the default "ended ones stay out" applies.
@@ -187,7 +187,7 @@ def table_columns(request, table):
 
 
 def _fetch(user, pk, *, for_update=False):
-    queryset = Engagement.objects.visible_to(user).select_related(
+    queryset = Engagement.objects.restrict(user).select_related(
         "company", "coachee", "coach", "owner", "template", "location", "ended_by"
     )
     if for_update:
@@ -226,11 +226,11 @@ def engagement_detail(request, pk, *, forms=None):
         forms.setdefault("select_coach", SelectCoachForm(engagement, user))
     context = {
         "engagement": engagement,
-        "progress": progress_html(engagement.visible_progress),
+        "progress": progress_html(engagement.seen_progress),
         "sessions": engagement.sessions.order_by("-starts_at"),
         "calls": engagement.discovery_calls.select_related("coach").order_by("-starts_at"),
         "transitions": (engagement.progress_transitions.order_by("-day", "-pk")
-                        if engagement.can_see_progress else None),
+                        if engagement.sees_progress else None),
         "audit_events": engagement.audit_events.order_by("-created_at", "-pk"),
         "session_form": forms.get("session"),
         "call_form": forms.get("call"),

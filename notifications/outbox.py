@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from engagements.models import Engagement
+from engagements.visibility import ROLES_MANAGING, sees_progress_sql
 from notifications.models import Nudge, NudgeItem, NudgePreference
 from optify import metrics
 from tracking.models import ProgressTransition
@@ -27,21 +28,22 @@ from tracking.models import ProgressTransition
 logger = logging.getLogger("notifications.outbox")
 
 # What the daily run owes, as rows (engagement, reason, off_track_since, user, role) of people
-# who may receive it. The owner administrator is nudged only while they still administer the
+# who may receive it. The owner administrator is nudged only while they still manage the
 # engagement (global admin of its company, or admin of its location): the digest shows
-# progress, and "Who may see progress" says only they and the coach may see it.
+# progress, and "Who may see progress" says only they and the coach may see it. That condition
+# is the gate's own rule, as SQL (`{owner_manages}`, engagements/visibility.py).
 _ELIGIBLE_SQL = """
 WITH due AS (
-    SELECT e.id AS engagement_id, e.coachee_id, e.coach_id, e.owner_id, e.location_id,
-           e.off_track_since, 'off_track' AS reason
+    SELECT e.id AS engagement_id, e.company_id, e.coachee_id, e.coach_id, e.owner_id,
+           e.location_id, e.off_track_since, 'off_track' AS reason
       FROM {transition} t
       JOIN {engagement} e ON e.id = t.engagement_id
      WHERE t.run_id = %(run)s AND t.to_status = 'off_track'
        AND e.progress = 'off_track' AND e.offtrack_notifications_enabled
     UNION ALL
     -- The optional reminder: every N days while it stays off track (N snapshotted at launch).
-    SELECT e.id, e.coachee_id, e.coach_id, e.owner_id, e.location_id,
-           e.off_track_since, 'reminder'
+    SELECT e.id, e.company_id, e.coachee_id, e.coach_id, e.owner_id,
+           e.location_id, e.off_track_since, 'reminder'
       FROM {engagement} e
      WHERE e.company_id = %(company)s AND e.status IN ('active', 'coach_matching')
        AND e.progress = 'off_track' AND e.offtrack_notifications_enabled
@@ -61,10 +63,7 @@ recipients AS (
     UNION ALL
     SELECT d.engagement_id, d.reason, d.off_track_since, d.owner_id, 'administrator'
       FROM due d JOIN {user} o ON o.id = d.owner_id
-     WHERE o.company_id = %(company)s
-       AND (o.is_global_admin OR EXISTS (
-             SELECT 1 FROM {admin_locations} al
-              WHERE al.user_id = o.id AND al.location_id = d.location_id))
+     WHERE {owner_manages}
 ),
 eligible AS (
     SELECT r.engagement_id, r.reason, r.off_track_since, r.user_id, r.role
@@ -102,7 +101,7 @@ def _tables():
         "transition": ProgressTransition._meta.db_table,
         "engagement": Engagement._meta.db_table,
         "user": User._meta.db_table,
-        "admin_locations": User.administered_locations.through._meta.db_table,
+        "owner_manages": sees_progress_sql("d", "o", roles=ROLES_MANAGING),
         "preference": NudgePreference._meta.db_table,
         "nudge": Nudge._meta.db_table,
         "item": NudgeItem._meta.db_table,

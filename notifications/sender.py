@@ -37,6 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagements.models import Engagement, Progress
+from engagements.visibility import by_progress
 from notifications.emails import build_email
 from notifications.models import Nudge, NudgeItem, NudgePreference, Role
 from notifications.tokens import make_unsubscribe_token
@@ -77,18 +78,18 @@ def message_id_for(nudge):
 
 def digest_items(nudge):
     """
-    The engagements this nudge may still show, read through `visible_to(recipient)` so that
+    The engagements this nudge may still show, read through `restrict(recipient)` so that
     tenancy and "Who may see progress" are enforced at send time too: an administrator or coach
     only sees rows whose progress they may see; a coachee only their own engagements. Rows back
     on track since the outbox was written are dropped. One query.
     """
-    visible = Engagement.objects.visible_to(nudge.recipient).filter(
+    visible = Engagement.objects.restrict(nudge.recipient).filter(
         company_id=nudge.company_id, progress=Progress.OFF_TRACK
     )
     if nudge.role == Role.COACHEE:
         visible = visible.filter(coachee_id=nudge.recipient_id)
     else:
-        visible = visible.filter(Engagement.objects.progress_visible_to(nudge.recipient))
+        visible = visible.filter(by_progress(nudge.recipient).seen)
         if nudge.role == Role.COACH:
             visible = visible.filter(coach_id=nudge.recipient_id)
     # Plain rows, not model instances: an administrator's digest can list hundreds of

@@ -15,12 +15,12 @@ from optify import health, metrics
 @login_required
 def home(request):
     """The signed-in landing page: what needs attention, at a glance."""
-    counts = Engagement.objects.visible_to(request.user).exclude(
+    counts = Engagement.objects.restrict(request.user).exclude(
         status__in=ENDED_STATUSES
     ).aggregate(
         running=Count("pk"),
-        off_track=Count("pk", filter=Q(visible_progress="off_track")),
-        on_track=Count("pk", filter=Q(visible_progress="on_track")),
+        off_track=Count("pk", filter=Q(seen_progress="off_track")),
+        on_track=Count("pk", filter=Q(seen_progress="on_track")),
     )
     return render(request, "home.html", {"counts": counts})
 

@@ -1,13 +1,13 @@
 """
 The report's CSV export: exactly the filtered rows and the chosen columns, streamed.
 
-Both paths run the *same* inner query (the filtered, visible_to()-restricted, ordered
+Both paths run the *same* inner query (the filtered, restrict()-ed, ordered
 queryset's raw column values) and apply the same formatting rules:
 
 - every cell is quoted, a quote inside doubled (RFC 4180, and OWASP's advice for exports);
 - dates in ISO format (YYYY-MM-DD);
 - an empty cell reads as the table shows it ("—", or "-" in progress columns); progress
-  columns read the `visible_*` annotations, so they show "-" wherever the viewer may not
+  columns read the `seen_*` annotations, so they show "-" wherever the viewer may not
   see progress;
 - formula injection, as OWASP recommends: a text cell starting with =, +, -, @, tab or
   carriage return gets a leading single quote, so a spreadsheet reads it as text. A cell
@@ -30,7 +30,8 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django_tables2 import DateColumn
 
-from engagements.models import PROGRESS_HIDDEN, Engagement, Progress
+from engagements.models import Engagement, Progress
+from engagements.visibility import PROGRESS_HIDDEN
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HIDDEN = "-"
@@ -84,7 +85,7 @@ SPECIAL_COLUMNS = {
 def export_columns(table_class):
     """
     One ExportColumn per column of `table_class`, read from the column itself: its accessor
-    (the same annotation the cell shows, e.g. `visible_off_track_since`), date or text, and
+    (the same annotation the cell shows, e.g. `seen_off_track_since`), date or text, and
     its `default` for empty cells. Only columns a user can choose (not the row checkbox or
     menu) are exported.
     """

@@ -19,7 +19,7 @@ class ReportFilterSet(EngagementFilterSet):
     """
     The Engagements page's filters plus the report's own: Off Track Since over a date range,
     read either as "is off track now, since a day in the range" (the current
-    `visible_off_track_since`) or as "went off track on a day in the range", from the
+    `seen_off_track_since`) or as "went off track on a day in the range", from the
     progress history, which also finds engagements that are back on track today. Both read
     only what the viewer may see. And the start-date range.
     """

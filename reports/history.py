@@ -2,9 +2,9 @@
 What the report reads from the progress history (`tracking.ProgressTransition`): the
 "Off Track Since" filter over past days, the totals and the 12-week trend.
 
-Every function reads engagements that went through `Engagement.objects.visible_to()` (or
-its `visible_parts()`), so tenancy is decided before we get here; the history is only ever
-read for rows whose progress the viewer may see (`can_see_progress`), so neither the filter
+Every function reads engagements that went through `Engagement.objects.restrict()` (or its
+parts, `by_progress(user).parts()`), so tenancy is decided before we get here; the history is
+only ever read for rows whose progress the viewer may see (`sees_progress`), so neither the filter
 nor the chart can reveal a hidden status.
 """
 
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef
 
-from engagements.models import PROGRESS_HIDDEN, Engagement, Progress
+from engagements.models import Engagement, Progress
+from engagements.visibility import PROGRESS_HIDDEN, by_progress
 from tracking.models import ProgressTransition
 
 # How "Off Track Since" reads a date range.
@@ -33,12 +34,12 @@ def filter_off_track_since(queryset, start=None, end=None, mode=OFF_TRACK_NOW):
             went_off = went_off.filter(day__gte=start)
         if end:
             went_off = went_off.filter(day__lte=end)
-        return queryset.filter(Exists(went_off), can_see_progress=True)
-    # `visible_off_track_since` is NULL wherever the viewer may not see progress.
+        return queryset.filter(Exists(went_off), sees_progress=True)
+    # `seen_off_track_since` is NULL wherever the viewer may not see progress.
     if start:
-        queryset = queryset.filter(visible_off_track_since__gte=start)
+        queryset = queryset.filter(seen_off_track_since__gte=start)
     if end:
-        queryset = queryset.filter(visible_off_track_since__lte=end)
+        queryset = queryset.filter(seen_off_track_since__lte=end)
     return queryset
 
 
@@ -96,13 +97,13 @@ def summary(filterset, user, today, weeks=12):
     shrink because an engagement completed. They are not tracked today, so today's point is
     still the totals'.
 
-    Both statements run over `visible_to`'s two parts (`visible_parts`) rather than its OR:
+    Both statements run over the gate's two parts (`by_progress(user).parts`) rather than its OR:
     the rows the user administers then count from an index alone. And when a global
     administrator filters nothing, the rows the trend reads are all their company's, so its
     history is read by company from an index instead of joined row by row.
     """
     filterset.is_valid()  # as `filterset.qs` does: an input not understood is left out
-    administered, others = Engagement.objects.visible_parts(user)
+    administered, others = by_progress(user).parts(Engagement.objects.all())
     parts = [part for part in (administered, others) if part is not None]
     totals = _totals(filterset.filter_queryset(part) for part in parts)
 
@@ -119,7 +120,7 @@ def summary(filterset, user, today, weeks=12):
                 # their company, and nothing narrows the rows.
                 changed.append(transitions)
                 continue
-        rows = filterset.filter_queryset(part, hide_ended=False).filter(can_see_progress=True)
+        rows = filterset.filter_queryset(part, hide_ended=False).filter(sees_progress=True)
         changed.append(transitions.filter(engagement__in=rows.order_by().values("pk")))
     per_day = _union([transitions.values("day", "from_status", "to_status").annotate(n=Count("*"))
                       for transitions in changed])
@@ -130,10 +131,10 @@ def summary(filterset, user, today, weeks=12):
 
 def _totals(querysets):
     """The rows of `querysets` (disjoint) counted by the progress their viewer sees."""
-    per_progress = _union([queryset.order_by().values("visible_progress").annotate(n=Count("*"))
+    per_progress = _union([queryset.order_by().values("seen_progress").annotate(n=Count("*"))
                            for queryset in querysets])
     counts = {}
-    for progress, n in per_progress.values_list("visible_progress", "n"):
+    for progress, n in per_progress.values_list("seen_progress", "n"):
         counts[progress] = counts.get(progress, 0) + n
     return {
         "total": sum(counts.values()),

@@ -7,7 +7,7 @@ Who may open it: administrators (global: their company; location: their location
 administrator of a coaching provider sees their coaches' rows, progress "-") and coaches.
 Anyone else signed in — a coachee who coaches nobody — gets 403: the page exists for every
 company, so there is nothing to hide by answering 404, and the rows themselves are always
-restricted by `Engagement.objects.visible_to(user)`. A saved view that is not the user's
+restricted by `Engagement.objects.restrict(user)`. A saved view that is not the user's
 own answers 404.
 """
 

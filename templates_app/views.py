@@ -93,7 +93,7 @@ def launch(request, pk):
             )
             # The launcher must be able to manage what they launched (a location
             # administrator, their own location): checked in the same transaction.
-            if not Engagement.objects.manageable_by(user).filter(pk=engagement.pk).exists():
+            if not Engagement.objects.restrict(user, "manage").filter(pk=engagement.pk).exists():
                 transaction.set_rollback(True)
                 raise Http404("Out of scope.")
             AuditEvent.record(AuditEvent.Action.LAUNCHED, actor=user, company=company,

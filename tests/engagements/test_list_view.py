@@ -99,7 +99,7 @@ def test_the_progress_filter_matches_the_progress_each_viewer_sees(
         global_admin, coach):
     """
     The filter spells "progress the viewer sees" differently for administrators and for
-    everyone else (`progress_shown_to`), for PostgreSQL's plans; both must match exactly the
+    everyone else (`by_progress(user).shown`), for PostgreSQL's plans; both must match exactly the
     rows whose shown progress is the one asked for, "-" counting as "not tracking".
     """
     # The provider's administrator also coaches one engagement; the owner's administrator
@@ -108,12 +108,12 @@ def test_the_progress_filter_matches_the_progress_each_viewer_sees(
          off_track_since=dt.date(2026, 3, 20))
     factories.EngagementFactory(coach=global_admin, progress=Progress.ON_TRACK)
     user = request.getfixturevalue(role)
-    visible = Engagement.objects.visible_to(user)
+    visible = Engagement.objects.restrict(user)
     for progress in Progress.values:
         get = rf.get(URL, {"progress": progress, "include_completed": "on"})
         get.user = user
         filtered = EngagementFilterSet(get.GET, queryset=visible, request=get).qs
-        shown = {pk for pk, seen in visible.values_list("pk", "visible_progress")
+        shown = {pk for pk, seen in visible.values_list("pk", "seen_progress")
                  if seen == progress or (seen == PROGRESS_HIDDEN and progress == "not_tracked")}
         assert set(filtered.values_list("pk", flat=True)) == shown, progress
 

@@ -119,7 +119,7 @@ def arguments_for(name, params, objects):
 def list_queries(user):
     """Query strings for a list page: each filter, each sortable column both ways, sizes."""
     template = EngagementTemplate.objects.filter(company_id=user.company_id).first()
-    visible = Engagement.objects.visible_to(user)
+    visible = Engagement.objects.restrict(user)
     someone = visible.select_related("coachee").first()
     queries = [{}, {"include_completed": "on"}, {"q": ""}, {"q": "a"}, {"q": "zzz-nobody"},
                {"page": 2}, {"page": "x"}, {"per_page": "nonsense"}]
@@ -173,7 +173,7 @@ def walk(label, email, password, thorough=False):
     if client is None:
         return
     user = User.objects.get(email=email)
-    visible = Engagement.objects.visible_to(user)
+    visible = Engagement.objects.restrict(user)
     engagement = (visible.filter(can_manage=True, status=Engagement.Status.ACTIVE).first()
                   or visible.first())
     template = EngagementTemplate.objects.filter(company_id=user.company_id).first()

@@ -72,8 +72,8 @@ def test_sending_a_batch_costs_a_fixed_number_of_queries_per_email(
     build_outbox(run)  # 8 coachees + coach + admin = 10 nudges
 
     # Per batch: SAVEPOINT, SELECT ... FOR UPDATE SKIP LOCKED, UPDATE (claim), RELEASE, SELECT
-    # nudges + recipients, their administered locations (prefetched for visible_to). Per
-    # nudge: preference EXISTS, items through visible_to, UPDATE outcome. Then the empty claim.
+    # nudges + recipients, their administered locations (prefetched for restrict). Per
+    # nudge: preference EXISTS, items through restrict, UPDATE outcome. Then the empty claim.
     with django_assert_max_num_queries(6 + 10 * 3 + 3):
         sender.send_due_nudges()
 

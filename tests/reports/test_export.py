@@ -128,7 +128,7 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_escaped(
 
 
 def parse_stream(user, names, use_copy):
-    queryset = with_list_annotations(Engagement.objects.visible_to(user)).order_by("pk")
+    queryset = with_list_annotations(Engagement.objects.restrict(user)).order_by("pk")
     body = b"".join(csv_stream(queryset, EngagementReportTable, names, names, use_copy=use_copy))
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
 
@@ -155,7 +155,7 @@ def test_copy_and_python_paths_give_the_same_bytes(
         coachee=factories.UserFactory(full_name="Ended early"),
     )
     for user in (global_admin, provider_admin):
-        queryset = with_list_annotations(Engagement.objects.visible_to(user)).order_by(
+        queryset = with_list_annotations(Engagement.objects.restrict(user)).order_by(
             "coachee__full_name", "pk"
         )
         args = (queryset, EngagementReportTable, ALL_COLUMNS, ALL_COLUMNS)

@@ -5,6 +5,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from engagements.models import Engagement, Progress
+from engagements.visibility import by_progress
 from reports import history
 from reports.charts import axis_top, trend_chart
 from reports.filters import ReportFilterSet
@@ -41,7 +42,7 @@ def test_totals_count_the_filtered_rows_in_one_query_whatever_their_number(
     assert totals == {"total": 6, "on_track": 3, "off_track": 2, "not_tracked": 1, "hidden": 0}
     rows = list(response.context["table"].page.object_list)
     assert len(rows) == totals["total"]
-    assert sum(r.record.visible_progress == Progress.OFF_TRACK for r in rows) == 2
+    assert sum(r.record.seen_progress == Progress.OFF_TRACK for r in rows) == 2
     assert b'id="total-off">2<' in response.content
 
     filtered = client.get(reverse("reports:report"), {"progress": "off_track"})
@@ -65,7 +66,7 @@ def summary(user, **params):
     """The report's totals and trend for `user` and the filters `params`."""
     request = RequestFactory().get("/reports/", params)
     request.user = user
-    queryset = Engagement.objects.visible_to(user)
+    queryset = Engagement.objects.restrict(user)
     filterset = ReportFilterSet(request.GET, queryset=queryset, request=request)
     totals, weeks = history.summary(filterset, user, TODAY)
     return totals, {week.day: (week.on_track, week.off_track) for week in weeks}
@@ -158,11 +159,11 @@ def test_engagements_that_ended_since_count_in_the_weeks_they_were_tracked(
 
 @pytest.mark.parametrize("role", ["global_admin", "location_admin", "other_location_admin",
                                   "coach", "provider_admin", "coachee", "other_admin"])
-def test_visible_parts_split_visible_to_in_two_with_the_same_annotations(
+def test_the_gates_parts_split_it_in_two_with_the_same_annotations(
     request, role, owner_company, location, other_location, coach, coachee, global_admin,
     location_admin, frozen
 ):
-    """The report's totals and trend read `visible_parts`; the pages read `visible_to`."""
+    """The report's totals and trend read the gate's parts; the pages read `restrict`."""
     user = request.getfixturevalue(role)
     rows = [
         factories.EngagementFactory(company=owner_company, location=location, coach=coach,
@@ -179,11 +180,11 @@ def test_visible_parts_split_visible_to_in_two_with_the_same_annotations(
         factories.EngagementFactory(),
     ]
     assert len(rows) == 8
-    fields = ["pk", "can_manage", "can_see_progress", "visible_progress",
-              "visible_off_track_since"]
-    administered, others = Engagement.objects.visible_parts(user)
+    fields = ["pk", "can_manage", "sees_progress", "seen_progress",
+              "seen_off_track_since"]
+    administered, others = by_progress(user).parts(Engagement.objects.all())
     parts = [set(part.values_list(*fields)) for part in (administered, others) if part is not None]
-    assert set.union(*parts) == set(Engagement.objects.visible_to(user).values_list(*fields))
+    assert set.union(*parts) == set(Engagement.objects.restrict(user).values_list(*fields))
     assert sum(map(len, parts)) == len(set.union(*parts))  # disjoint
     if administered is not None:
         assert all(manage and sees for _, manage, sees, *_ in administered.values_list(*fields))
