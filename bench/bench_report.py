@@ -66,9 +66,9 @@ def main(argv=None):
     from django.db import connection
     from django.test import RequestFactory
 
-    from engagements.columns import ColumnPreference
+    from optify.lists.export import copy_statement, export_columns
+    from optify.lists.tables import ColumnPreference
     from reports import views
-    from reports.export import copy_statement, export_columns
     from reports.tables import EngagementReportTable
 
     user = get_user_model().objects.select_related("company").get(email=BIG_ADMIN_EMAIL)

@@ -9,22 +9,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engagements import lifecycle
 from engagements.lifecycle_forms import BulkActionForm, EndEarlyForm
 from engagements.models import ACTIVE_STATUSES, Engagement
+from optify.links import safe_next
 
 
 def _next_url(request):
     """Where to go back to: the page the action came from, if it is ours, else the list."""
-    candidate = request.POST.get("next") or request.GET.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("engagements:list")
+    return safe_next(request, reverse("engagements:list"))
 
 
 def _ending_view(request, pk, *, action):

@@ -1,13 +1,13 @@
 import django_tables2 as tables
 from django.db.models import F
-from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from engagements.columns import register_table
 from engagements.models import Engagement, Progress
-from engagements.visibility import by_progress
+from engagements.visibility import PROGRESS_HIDDEN, by_progress
 from optify.links import url_pattern
+from optify.lists.export import HIDDEN, person
+from optify.lists.tables import BaseTable, DateColumn, PersonColumn, person_name
 
 CHECK_ICON = mark_safe(
     '<svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><circle cx="10" cy="10" '
@@ -42,30 +42,16 @@ def progress_html(seen_progress):
     )
 
 
-class DateColumn(tables.DateColumn):
-    """django-tables2's DateColumn, formatted directly instead of through a template per cell."""
-
-    empty_values = (None, "")  # shown as the column's default (TemplateColumn renders them)
-
-    def __init__(self, *args, format="j M Y", **kwargs):
-        self.date_format = format
-        super().__init__(*args, format=format, **kwargs)
-
-    def render(self, value):
-        return dateformat.format(value, self.date_format)
+# How the progress column reads in CSV: its words, and "-" where not tracked or not seen.
+PROGRESS_LABELS = {
+    Progress.ON_TRACK: "On Track",
+    Progress.OFF_TRACK: "Off Track",
+    Progress.NOT_TRACKED: HIDDEN,
+    PROGRESS_HIDDEN: HIDDEN,
+}
 
 
-def person_name(user):
-    return user.full_name or user.email
-
-
-class PersonColumn(tables.Column):
-    def render(self, value):
-        return person_name(value)
-
-
-@register_table
-class EngagementTable(tables.Table):
+class EngagementTable(BaseTable):
     """
     Engagements as the viewer may see them. Progress columns read only the `seen_*`
     annotations of `Engagement.objects.restrict(user)` (and `seen_off_track_on`, added
@@ -111,10 +97,21 @@ class EngagementTable(tables.Table):
         attrs={"th": {"class": "col-actions"}, "td": {"class": "col-actions"}},
     )
 
-    class Meta:
+    # How the CSV export writes the columns the cells render (optify.lists.export): people by
+    # name (or email), choices by label, progress by its words, "days until" counted.
+    export = {
+        "coachee": {"value": person("coachee")},
+        "coach": {"value": person("coach")},
+        "owner": {"value": person("owner")},
+        "kind": {"kind": "choice", "labels": dict(Engagement.Kind.choices)},
+        "status": {"kind": "choice", "labels": dict(Engagement.Status.choices)},
+        "progress": {"kind": "choice", "labels": PROGRESS_LABELS},
+        "days_until_off_track": {"kind": "days_until"},
+    }
+
+    class Meta(BaseTable.Meta):
         model = Engagement
         fields = ()
-        template_name = "django_tables2/optify_table.html"
         attrs = {"class": "table", "id": "engagements-table"}
         row_attrs = {"data-engagement": lambda record: record.pk}
         empty_text = "No engagements match these filters."

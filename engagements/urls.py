@@ -1,6 +1,7 @@
 from django.urls import path
 
 from engagements import lifecycle_views, views
+from optify.lists import views as lists
 
 app_name = "engagements"
 
@@ -11,7 +12,7 @@ urlpatterns = [
     path("<int:pk>/sessions/", views.schedule_session, name="schedule_session"),
     path("<int:pk>/discovery-calls/", views.schedule_call, name="schedule_call"),
     path("<int:pk>/select-coach/", views.select_coach, name="select_coach"),
-    path("tables/<str:table>/columns/", views.table_columns, name="table_columns"),
+    path("tables/<str:table>/columns/", lists.table_columns, name="table_columns"),
     # Ending engagements (issue 6).
     path("<int:pk>/end-early/", lifecycle_views.end_early, name="end_early"),
     path("<int:pk>/complete/", lifecycle_views.mark_complete, name="mark_complete"),

@@ -1,27 +1,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import EmptyPage
 from django.db import transaction
 from django.db.models import Case, DateField, Value, When
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django.views.generic import TemplateView
-from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
-from engagements.columns import TABLES, ColumnPreference
 from engagements.expressions import AddDays
 from engagements.filters import EngagementFilterSet
 from engagements.forms import DiscoveryCallForm, SelectCoachForm, SessionForm
 from engagements.models import AuditEvent, Engagement, Progress
 from engagements.tables import EngagementTable, progress_html
+from optify.lists.views import BaseListView
 
 
 def with_list_annotations(queryset):
@@ -49,48 +42,21 @@ def with_list_annotations(queryset):
     )
 
 
-class EngagementListView(LoginRequiredMixin, TemplateView):
+class EngagementListView(BaseListView):
     """
-    A filtered, sorted, paginated table of the engagements the user may see, with per-user
-    columns. Declarative on purpose: the Engagements Report subclasses it and changes the
-    attributes (table, filterset, template) or overrides `get_queryset`.
-
-    Pagination never counts: with 200,000 rows in a tenant a `COUNT(*)` per page costs more
-    than the page itself, so `LazyPaginator` fetches `page_size + 1` rows to know whether
-    there is a next page, and the page shows "page N" with previous/next links, no total.
-    The Report, whose totals are the point, counts once in its own query.
+    The Engagements page: the engagements the user may see, on the shared list bases. The
+    Engagements Report subclasses it and changes the attributes (table, filterset, template)
+    or overrides `get_queryset`.
     """
 
     template_name = "engagements/list.html"
     table_class = EngagementTable
     filterset_class = EngagementFilterSet
-    paginator_class = LazyPaginator
-    page_sizes = (25, 50, 100, 250)
-    default_page_size = 25
-    last_page = 1_000_000
     title = "Engagements"
+    noun = "engagements"
 
     def get_queryset(self):
         return with_list_annotations(Engagement.objects.restrict(self.request.user))
-
-    def get_filterset(self, queryset):
-        # Always bound (an empty GET included) so the default "ended ones stay out" applies.
-        return self.filterset_class(self.request.GET, queryset=queryset, request=self.request)
-
-    def get_page_size(self):
-        try:
-            size = int(self.request.GET.get("per_page", self.default_page_size))
-        except ValueError:
-            return self.default_page_size
-        return size if size in self.page_sizes else self.default_page_size
-
-    def get_page_number(self):
-        """The page asked for, or the first: a whole number that an OFFSET can hold."""
-        page = self.request.GET.get("page", "")
-        return int(page) if page.isdigit() and 1 <= int(page) <= self.last_page else 1
-
-    def get_column_preference(self):
-        return ColumnPreference(self.table_class, self.request.user)
 
     @cached_property
     def is_admin(self):
@@ -99,21 +65,11 @@ class EngagementListView(LoginRequiredMixin, TemplateView):
     def can_bulk(self):
         return bool(self.is_admin and _reverse_or_none("engagements:bulk_action"))
 
-    def get_table(self, queryset, columns):
-        kwargs = columns.table_kwargs()
-        if not self.can_bulk():
-            kwargs["exclude"] = [*kwargs["exclude"], "select"]
-        # No `request=` here: django-tables2 would then paginate at once with Django's
-        # counting paginator. RequestConfig configures the sorting; the page and its size are
-        # ours to check, as RequestConfig would take any `per_page` from the URL (a million
-        # rows, or more than PostgreSQL's LIMIT holds).
-        table = self.table_class(queryset, today=self.company_today(), **kwargs)
-        RequestConfig(self.request, paginate=False).configure(table)
-        try:
-            table.paginate(self.paginator_class, self.get_page_size(), self.get_page_number())
-        except EmptyPage:  # past the last page: the first one
-            table.paginate(self.paginator_class, self.get_page_size(), 1)
-        return table
+    def get_excluded_columns(self):
+        return () if self.can_bulk() else ("select",)
+
+    def get_table_kwargs(self):
+        return {"today": self.company_today()}
 
     def company_today(self):
         company = self.request.user.company
@@ -121,18 +77,7 @@ class EngagementListView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = self.get_filterset(self.get_queryset())
-        columns = self.get_column_preference()
-        table = self.get_table(filterset.qs, columns)
         context.update(
-            title=self.title,
-            filterset=filterset,
-            filter_form=filterset.form,
-            table=table,
-            columns=columns,
-            table_name=self.table_class.__name__,
-            page_sizes=self.page_sizes,
-            page_size=self.get_page_size(),
             bulk_action_url=_reverse_or_none("engagements:bulk_action"),
             can_bulk=self.can_bulk(),
             is_admin=self.is_admin,
@@ -145,42 +90,6 @@ def _reverse_or_none(name, *args):
         return reverse(name, args=args)
     except NoReverseMatch:
         return None
-
-
-def _safe_next(request, fallback):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                       require_https=request.is_secure()):
-        return target
-    return fallback
-
-
-@require_POST
-@login_required
-def table_columns(request, table):
-    """Saves (or resets) the user's choice of columns for one registered table."""
-    table_class = TABLES.get(table)
-    if table_class is None:
-        raise Http404("No such table.")
-    preference = ColumnPreference(table_class, request.user)
-    if "reset" in request.POST:
-        preference.reset()
-        messages.success(request, "Columns reset to the defaults.")
-    else:
-        shown = request.POST.getlist("columns")
-
-        def position(name):
-            try:
-                return int(request.POST.get(f"position_{name}", ""))
-            except ValueError:
-                return 10_000  # no or bad position: after the numbered ones
-        order = {name: index for index, (name, _) in enumerate(preference.choosable)}
-        shown.sort(key=lambda name: (position(name), order.get(name, 0)))
-        if not preference.save(shown):
-            messages.error(request, "Choose at least one column.")
-        else:
-            messages.success(request, "Columns saved.")
-    return HttpResponseRedirect(_safe_next(request, reverse("engagements:list")))
 
 
 # -- the engagement page -------------------------------------------------------------------

@@ -1,8 +1,7 @@
-from engagements.columns import ColumnPreference, register_table
 from engagements.tables import EngagementTable
+from optify.lists.tables import ColumnPreference
 
 
-@register_table
 class EngagementReportTable(EngagementTable):
     """
     The Engagements page's table, shared as is: the same columns and rendering. A class of

@@ -18,18 +18,18 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from engagements.columns import ColumnPreference
 from engagements.views import EngagementListView
+from optify.lists.export import CSVExportMixin
+from optify.lists.tables import ColumnPreference
 from reports import history
 from reports.charts import trend_chart
-from reports.export import csv_stream
 from reports.filters import ReportFilterSet
 from reports.forms import SavedViewForm
 from reports.models import SavedView
@@ -114,35 +114,10 @@ class ReportView(ReportMixin, EngagementListView):
         return context
 
 
-class ReportExportView(ReportMixin, EngagementListView):
-    """
-    The CSV of exactly the filtered rows and the chosen columns, in the table's order and
-    with its headers, streamed (see reports/export.py): the rows the page shows for the same
-    query string (a filter the page names as not understood is ignored here too).
-    """
+class ReportExportView(CSVExportMixin, ReportMixin, EngagementListView):
+    """The report's CSV: the rows the page shows for the same query string, every page."""
 
-    def get(self, request, *args, **kwargs):
-        filterset = self.get_filterset(self.get_queryset())
-        rows = filterset.qs
-        names = self.get_column_preference().selected()
-        # Not paginated (no `request=`): the file is every row.
-        table = self.table_class(rows, today=self.company_today(),
-                                 order_by=request.GET.get("sort"))
-        ordered = table.data.data
-        if ordered.query.order_by:
-            # A tie-breaker, so the file's order is stable whatever the column sorted on.
-            ordered = ordered.order_by(*ordered.query.order_by, "pk")
-        headers = [str(table.columns[name].header) for name in names]
-        company = request.user.company
-        slug = company.slug if company else "optify"
-        filename = f"engagements-report-{slug}-{self.company_today().isoformat()}.csv"
-        response = StreamingHttpResponse(
-            csv_stream(ordered, self.table_class, names, headers),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+    title = "Engagements Report"
 
 
 class SavedViewCreateView(LoginRequiredMixin, ReportAccessMixin, View):

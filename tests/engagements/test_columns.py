@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from engagements.columns import ColumnPreference
 from engagements.tables import EngagementTable
+from optify.lists.tables import ColumnPreference
 
 LIST = reverse("engagements:list")
 SAVE = reverse("engagements:table_columns", args=["EngagementTable"])

@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from engagements.columns import ColumnPreference
 from engagements.models import Engagement, Progress
 from engagements.views import with_list_annotations
-from reports.export import csv_stream, export_columns
+from optify.lists.export import csv_stream, export_columns
+from optify.lists.tables import ColumnPreference
 from reports.tables import EngagementReportTable
 from tests import factories
 

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from engagements.columns import ColumnPreference
+from optify.lists.tables import ColumnPreference
 from reports.models import SavedView
 from reports.tables import EngagementReportTable
 from tests import factories

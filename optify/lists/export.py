@@ -1,14 +1,19 @@
 """
-The report's CSV export: exactly the filtered rows and the chosen columns, streamed.
+CSV exports of list pages: `CSVExportMixin` turns a `BaseListView` into its export — exactly
+the filtered rows and the chosen columns, in the table's order and with its headers, streamed.
 
-Both paths run the *same* inner query (the filtered, restrict()-ed, ordered
-queryset's raw column values) and apply the same formatting rules:
+How a column is written is read from the table: its accessor, whether it is a DateColumn, its
+`default` for empty cells, and the table's `export` mapping where that is not enough (people
+by name, choices by label, computed days; see `ExportColumn`).
+
+Both paths run the *same* inner query (the filtered, restricted, ordered queryset's raw column
+values) and apply the same formatting rules:
 
 - every cell is quoted, a quote inside doubled (RFC 4180, and OWASP's advice for exports);
 - dates in ISO format (YYYY-MM-DD);
-- an empty cell reads as the table shows it ("—", or "-" in progress columns); progress
-  columns read the `seen_*` annotations, so they show "-" wherever the viewer may not
-  see progress;
+- an empty cell reads as the table shows it ("—", or "-" in progress columns); the
+  Engagements tables' progress columns read the gate's `seen_*` annotations, so they show
+  "-" wherever the viewer may not see progress;
 - formula injection, as OWASP recommends: a text cell starting with =, +, -, @, tab or
   carriage return gets a leading single quote, so a spreadsheet reads it as text. A cell
   that is exactly "-" (the hidden / not-tracked mark) is left alone: it is not a formula,
@@ -27,11 +32,10 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Coalesce, NullIf
+from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.text import slugify
 from django_tables2 import DateColumn
-
-from engagements.models import Engagement, Progress
-from engagements.visibility import PROGRESS_HIDDEN
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HIDDEN = "-"
@@ -61,33 +65,12 @@ class ExportColumn:
     empty: str = ""
 
 
-PROGRESS_LABELS = {
-    Progress.ON_TRACK: "On Track",
-    Progress.OFF_TRACK: "Off Track",
-    Progress.NOT_TRACKED: HIDDEN,
-    PROGRESS_HIDDEN: HIDDEN,
-}
-
-
-# How the table's columns are written, where the column itself does not say enough: people
-# by name (or email), choices by label, progress by its words, "days until" counted.
-SPECIAL_COLUMNS = {
-    "coachee": {"value": person("coachee")},
-    "coach": {"value": person("coach")},
-    "owner": {"value": person("owner")},
-    "kind": {"kind": "choice", "labels": dict(Engagement.Kind.choices)},
-    "status": {"kind": "choice", "labels": dict(Engagement.Status.choices)},
-    "progress": {"kind": "choice", "labels": PROGRESS_LABELS},
-    "days_until_off_track": {"kind": "days_until"},
-}
-
-
 def export_columns(table_class):
     """
     One ExportColumn per column of `table_class`, read from the column itself: its accessor
     (the same annotation the cell shows, e.g. `seen_off_track_since`), date or text, and
-    its `default` for empty cells. Only columns a user can choose (not the row checkbox or
-    menu) are exported.
+    its `default` for empty cells; then what the table's `export` mapping says of it. Only
+    columns a user can choose (not the row checkbox or menu) are exported.
     """
     fixed = set(getattr(table_class.Meta, "fixed_columns", ()))
     columns = {}
@@ -100,7 +83,7 @@ def export_columns(table_class):
             "empty": str(table_class._meta.default if column.default is None
                          else column.default),
         }
-        rule.update(SPECIAL_COLUMNS.get(name, {}))
+        rule.update(getattr(table_class, "export", {}).get(name, {}))
         columns[name] = ExportColumn(**rule)
     return columns
 
@@ -231,3 +214,38 @@ def csv_stream(queryset, table_class, names, headers, now=None, use_copy=None):
     yield ("\ufeff" + csv_line(headers)).encode()
     rows = copy_rows if use_copy else python_rows
     yield from rows(queryset, columns, now)
+
+
+class CSVExportMixin:
+    """
+    Put before a `BaseListView` subclass to make its CSV export: the same queryset (through
+    the gate), filters, sorting and chosen columns, but every row, not a page, streamed from
+    `iterator(chunk_size=...)` (or PostgreSQL's COPY). A filter the page names as not
+    understood is ignored here too.
+    """
+
+    content_type = "text/csv; charset=utf-8"
+
+    def get_filename(self):
+        company = self.request.user.company
+        slug = company.slug if company else "optify"
+        today = company.local_today() if company else timezone.localdate()
+        return f"{slugify(self.title)}-{slug}-{today.isoformat()}.csv"
+
+    def get(self, request, *args, **kwargs):
+        filterset = self.get_filterset(self.get_queryset())
+        names = self.get_column_preference().selected()
+        # Not paginated (no `request=`): the file is every row.
+        table = self.table_class(filterset.qs, **self.get_table_kwargs(),
+                                 order_by=request.GET.get("sort"))
+        ordered = table.data.data
+        if ordered.query.order_by:
+            # A tie-breaker, so the file's order is stable whatever the column sorted on.
+            ordered = ordered.order_by(*ordered.query.order_by, "pk")
+        headers = [str(table.columns[name].header) for name in names]
+        response = StreamingHttpResponse(
+            csv_stream(ordered, self.table_class, names, headers), content_type=self.content_type,
+        )
+        response["Content-Disposition"] = f'attachment; filename="{self.get_filename()}"'
+        response["Cache-Control"] = "no-store"
+        return response

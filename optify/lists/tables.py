@@ -1,21 +1,21 @@
 """
-Per-user column choices for django-tables2 tables, NetBox's UserConfig in miniature.
+Tables for list pages: `BaseTable`, the per-user choice of columns, and the columns every list
+shows (dates, people). NetBox's `BaseTable.configure` and `UserConfig`, in miniature.
 
 A table declares every column it can show; `Meta.default_columns` are what a user who chose
 nothing sees, and `Meta.fixed_columns` (a row checkbox, the action menu) are always shown and
 never offered in the "Columns" control. A user's choice — which columns and in which order —
 is stored in `user.preferences` under `tables.<TableName>.columns`.
 
-Tables that take part register themselves with `@register_table`, so the one view that saves
-choices (`engagements:table_columns`) knows them by name without trusting arbitrary input.
+Every subclass of `BaseTable` is registered by its class name, so the one view that saves
+choices (`optify.lists.views.table_columns`) knows them by name without trusting arbitrary
+input.
 """
 
+import django_tables2 as tables
+from django.utils import dateformat
+
 TABLES = {}
-
-
-def register_table(table_class):
-    TABLES[table_class.__name__] = table_class
-    return table_class
 
 
 class ColumnPreference:
@@ -88,3 +88,45 @@ class ColumnPreference:
             for name, header in self.choosable
         ]
         return sorted(rows, key=lambda row: (not row["shown"], row["position"] or 0))
+
+
+class DateColumn(tables.DateColumn):
+    """django-tables2's DateColumn, formatted directly instead of through a template per cell."""
+
+    empty_values = (None, "")  # shown as the column's default (TemplateColumn renders them)
+
+    def __init__(self, *args, format="j M Y", **kwargs):
+        self.date_format = format
+        super().__init__(*args, format=format, **kwargs)
+
+    def render(self, value):
+        return dateformat.format(value, self.date_format)
+
+
+def person_name(user):
+    return user.full_name or user.email
+
+
+class PersonColumn(tables.Column):
+    """A user, by name, or by email when the name is blank."""
+
+    def render(self, value):
+        return person_name(value)
+
+
+class BaseTable(tables.Table):
+    """
+    The base of every list's table. Subclasses declare their columns and, in `Meta`,
+    `default_columns` and `fixed_columns`; the list view passes the constructor the columns
+    its user chose (`ColumnPreference.table_kwargs`). Rendered by Optify's table template, whose
+    pagination never counts (see `optify.lists.views.BaseListView`).
+    """
+
+    class Meta:
+        template_name = "django_tables2/optify_table.html"
+        default_columns = ()
+        fixed_columns = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        TABLES[cls.__name__] = cls
