@@ -47,6 +47,8 @@ class ReportFilterSet(EngagementFilterSet):
         form = ReportFilterForm
 
     modifiers = EngagementFilterSet.modifiers | {"off_track_mode"}
+    # How "Off Track Since" is read, not a filter of its own: no chip above the table.
+    not_chips = frozenset({"off_track_mode"})
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and not data.get("off_track_mode"):

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from engagements.views import EngagementListView
 from optify.lists.export import CSVExportMixin
+from optify.lists.summary import RowCount
 from optify.lists.tables import ColumnPreference
 from reports import history
 from reports.charts import trend_chart
@@ -89,13 +90,22 @@ class ReportView(ReportMixin, EngagementListView):
     template_name = "reports/report.html"
     title = "Engagements Report"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def history_summary(self, filterset):
         # As on the Engagements page, a filter that is not understood is named on the page
         # and ignored; totals and table read the same rows, the chart those and the ones
         # that have ended since (history.summary).
-        totals, weeks = history.summary(context["filterset"], self.request.user,
-                                        self.company_today())
+        if not hasattr(self, "_history_summary"):
+            self._history_summary = history.summary(filterset, self.request.user,
+                                                    self.company_today())
+        return self._history_summary
+
+    def get_row_count(self, filterset):
+        # The totals count every filtered row, exactly, in their own statement: no second count.
+        return RowCount(self.history_summary(filterset)[0]["total"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        totals, weeks = self.history_summary(context["filterset"])
         query = urllib.parse.urlencode(
             [(k, v) for k, values in self.request.GET.lists() if k not in NOT_FILTERS
              for v in values]

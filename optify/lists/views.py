@@ -14,7 +14,8 @@ A list page is a few declarative lines:
             return User.objects.restrict(self.request.user)
 
 Filtering (a bound filterset, whose field names are the URL's parameters), sorting, the
-page and its size (from a whitelist) and per-user columns come from the base.
+page and its size (from a whitelist), per-user columns, the "1–25 of about 1,234" line and the
+removable filter chips come from the base.
 """
 
 from django.contrib import messages
@@ -29,6 +30,7 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from optify.links import safe_next
+from optify.lists.summary import cached_count, filter_chips, page_summary
 from optify.lists.tables import TABLES, ColumnPreference
 
 
@@ -43,7 +45,7 @@ class BaseListView(LoginRequiredMixin, TemplateView):
 
     Pagination never counts the rows: with 200,000 rows in a tenant a `COUNT(*)` per page costs
     more than the page itself, so `LazyPaginator` fetches `page_size + 1` rows to know whether
-    there is a next page.
+    there is a next page. How many there are in all is said apart (`get_row_count`).
     """
 
     template_name = "lists/list.html"
@@ -99,6 +101,10 @@ class BaseListView(LoginRequiredMixin, TemplateView):
             table.paginate(self.paginator_class, self.get_page_size(), 1)
         return table
 
+    def get_row_count(self, filterset):
+        """How many rows match (a RowCount): bounded, estimated beyond, cached; see summary."""
+        return cached_count(self.request, self.table_class.__name__, filterset.qs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.get_filterset(self.get_queryset())
@@ -107,6 +113,8 @@ class BaseListView(LoginRequiredMixin, TemplateView):
         context.update(
             title=self.title,
             noun=self.noun,
+            summary=page_summary(table, lambda: self.get_row_count(filterset)),
+            chips=filter_chips(self.request, filterset),
             filterset=filterset,
             filter_form=filterset.form,
             table=table,
