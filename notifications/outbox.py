@@ -19,9 +19,9 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from engagements.models import Engagement
+from engagements.models import Engagement, Progress
 from engagements.visibility import ROLES_MANAGING, sees_progress_sql
-from notifications.models import Nudge, NudgeItem, NudgePreference
+from notifications.models import Nudge, NudgeItem, NudgePreference, Role
 from optify import metrics
 from tracking.models import ProgressTransition
 
@@ -35,18 +35,18 @@ logger = logging.getLogger("notifications.outbox")
 _ELIGIBLE_SQL = """
 WITH due AS (
     SELECT e.id AS engagement_id, e.company_id, e.coachee_id, e.coach_id, e.owner_id,
-           e.location_id, e.off_track_since, 'off_track' AS reason
+           e.location_id, e.off_track_since, %(reason_off_track)s AS reason
       FROM {transition} t
       JOIN {engagement} e ON e.id = t.engagement_id
-     WHERE t.run_id = %(run)s AND t.to_status = 'off_track'
-       AND e.progress = 'off_track' AND e.offtrack_notifications_enabled
+     WHERE t.run_id = %(run)s AND t.to_status = %(off_track)s
+       AND e.progress = %(off_track)s AND e.offtrack_notifications_enabled
     UNION ALL
     -- The optional reminder: every N days while it stays off track (N snapshotted at launch).
     SELECT e.id, e.company_id, e.coachee_id, e.coach_id, e.owner_id,
-           e.location_id, e.off_track_since, 'reminder'
+           e.location_id, e.off_track_since, %(reason_reminder)s
       FROM {engagement} e
-     WHERE e.company_id = %(company)s AND e.status IN ('active', 'coach_matching')
-       AND e.progress = 'off_track' AND e.offtrack_notifications_enabled
+     WHERE e.company_id = %(company)s AND e.status IN (%(active)s, %(coach_matching)s)
+       AND e.progress = %(off_track)s AND e.offtrack_notifications_enabled
        AND e.offtrack_reminder_every_days IS NOT NULL
        AND e.off_track_since < %(day)s
        AND ({days_off}) %% e.offtrack_reminder_every_days = 0
@@ -55,20 +55,20 @@ WITH due AS (
 ),
 recipients AS (
     SELECT d.engagement_id, d.reason, d.off_track_since, d.coachee_id AS user_id,
-           'coachee' AS role
+           %(role_coachee)s AS role
       FROM due d
     UNION ALL
-    SELECT d.engagement_id, d.reason, d.off_track_since, d.coach_id, 'coach'
+    SELECT d.engagement_id, d.reason, d.off_track_since, d.coach_id, %(role_coach)s
       FROM due d WHERE d.coach_id IS NOT NULL
     UNION ALL
-    SELECT d.engagement_id, d.reason, d.off_track_since, d.owner_id, 'administrator'
+    SELECT d.engagement_id, d.reason, d.off_track_since, d.owner_id, %(role_administrator)s
       FROM due d JOIN {user} o ON o.id = d.owner_id
      WHERE {owner_manages}
 ),
 eligible AS (
     SELECT r.engagement_id, r.reason, r.off_track_since, r.user_id, r.role
       FROM recipients r JOIN {user} u ON u.id = r.user_id
-     WHERE u.status IN ('active', 'invited')
+     WHERE u.status IN (%(user_active)s, %(user_invited)s)
        AND NOT EXISTS (SELECT 1 FROM {preference} p
                         WHERE p.user_id = r.user_id AND p.role = r.role AND NOT p.enabled)
 )
@@ -77,7 +77,8 @@ eligible AS (
 _INSERT_NUDGES_SQL = """
 INSERT INTO {nudge} (company_id, recipient_id, role, day, status, attempts, next_attempt_at,
                      message_id, last_error, created_at)
-SELECT DISTINCT %(company)s, el.user_id, el.role, %(day)s, 'pending', 0, %(now)s, '', '', %(now)s
+SELECT DISTINCT %(company)s, el.user_id, el.role, %(day)s, %(pending)s, 0, %(now)s, '', '',
+       %(now)s
   FROM eligible el WHERE TRUE
 ON CONFLICT (recipient_id, role, company_id, day) DO NOTHING
 RETURNING role
@@ -90,10 +91,28 @@ SELECT n.id, el.engagement_id, MIN(el.reason), MIN(el.off_track_since)
   FROM eligible el
   JOIN {nudge} n ON n.recipient_id = el.user_id AND n.role = el.role
                 AND n.company_id = %(company)s AND n.day = %(day)s
- WHERE n.status = 'pending'
+ WHERE n.status = %(pending)s
  GROUP BY n.id, el.engagement_id
 ON CONFLICT (nudge_id, engagement_id) DO NOTHING
 """
+
+
+# The choices the statements compare with, passed as parameters from their TextChoices, so that
+# the SQL never spells a status of its own.
+CHOICES = {
+    "active": Engagement.Status.ACTIVE,
+    "coach_matching": Engagement.Status.COACH_MATCHING,
+    "off_track": Progress.OFF_TRACK,
+    "reason_off_track": NudgeItem.Reason.OFF_TRACK,
+    "reason_reminder": NudgeItem.Reason.REMINDER,
+    "role_coachee": Role.COACHEE,
+    "role_coach": Role.COACH,
+    "role_administrator": Role.ADMINISTRATOR,
+    "user_active": User.Status.ACTIVE,
+    "user_invited": User.Status.INVITED,
+    "pending": Nudge.Status.PENDING,
+}
+CHOICES = {name: str(value) for name, value in CHOICES.items()}
 
 
 def _tables():
@@ -121,7 +140,8 @@ def build_outbox(run):
     """
     tables = _tables()
     eligible = _ELIGIBLE_SQL.format(**tables)
-    params = {"run": run.pk, "company": run.company_id, "day": run.day, "now": timezone.now()}
+    params = {"run": run.pk, "company": run.company_id, "day": run.day, "now": timezone.now(),
+              **CHOICES}
     with connection.cursor() as cursor:
         cursor.execute(eligible + _INSERT_NUDGES_SQL.format(**tables), params)
         roles = [role for (role,) in cursor.fetchall()]

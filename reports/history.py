@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef
 
 from engagements.models import Engagement, Progress
 from engagements.visibility import PROGRESS_HIDDEN, by_progress
+from optify.dates import as_date
 from tracking.models import ProgressTransition
 
 # How "Off Track Since" reads a date range.
@@ -124,7 +125,7 @@ def summary(filterset, user, today, weeks=12):
         changed.append(transitions.filter(engagement__in=rows.order_by().values("pk")))
     per_day = _union([transitions.values("day", "from_status", "to_status").annotate(n=Count("*"))
                       for transitions in changed])
-    changes = [(_as_date(day), src, dst, n) for day, src, dst, n in
+    changes = [(as_date(day), src, dst, n) for day, src, dst, n in
                per_day.values_list("day", "from_status", "to_status", "n")]
     return totals, _weeks_from_changes(ends, totals, changes)
 
@@ -151,7 +152,3 @@ def _union(querysets):
     # A union takes the model's default ordering again, which its columns can't satisfy.
     return first.union(*rest, all=True).order_by() if rest else first
 
-
-def _as_date(value):
-    # SQLite hands the CAST back as text.
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value

@@ -9,7 +9,6 @@ later attempt for that (company, day) into a no-op. A PostgreSQL advisory lock (
 memory) keeps two workers from evaluating the same company at the same time.
 """
 
-import datetime as dt
 import logging
 import time
 
@@ -100,6 +99,3 @@ def companies_due(now=None):
     )
     return [(c, day) for c, day in candidates if (c.pk, day) not in done]
 
-
-def parse_day(value):
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

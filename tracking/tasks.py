@@ -4,7 +4,8 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import Company
-from tracking.jobs import companies_due, parse_day, run_daily_evaluation
+from optify.dates import as_date
+from tracking.jobs import companies_due, run_daily_evaluation
 
 log = logging.getLogger("tracking.daily")
 
@@ -40,5 +41,5 @@ def evaluate_company(company_id, day):
     company = Company.objects.filter(pk=company_id).first()
     if company is None:
         return None
-    run = run_daily_evaluation(company, parse_day(day))
+    run = run_daily_evaluation(company, as_date(day))
     return run.pk if run else None
