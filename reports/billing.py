@@ -52,6 +52,7 @@ from django.db.models.functions import TruncMonth
 
 from accounts.models import Company
 from engagements.models import CoachSelection, Engagement
+from optify.dates import as_date
 from reports.models import BillingDay
 
 MONTHS = 12
@@ -234,10 +235,6 @@ def levels_params(company_pk, first, last):
     return one + one
 
 
-def _as_date(value):
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-
-
 def swept_counts(company, first, last):
     """{day: {scope: Counts}} for every day first..last, by sweeping (two statements)."""
     vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
@@ -250,7 +247,7 @@ def swept_counts(company, first, last):
                            levels_params(company.pk, first, last))
             for grp, who, day, active in cursor.fetchall():
                 scope = (False, grp) if by_location else COMPANY
-                series[scope, who].append((_as_date(day), int(active)))
+                series[scope, who].append((as_date(day), int(active)))
         for (scope, who), levels in series.items():
             position, level = 0, 0
             for day in days:  # the level in force on each day
@@ -330,7 +327,7 @@ def billing_summary(company, today):
                 .values("whole_company", "location", "month")
                 .annotate(most_clients=Max("clients"), most_coaches=Max("coaches"))):
         scope = (row["whole_company"], row["location"])
-        monthly[scope][_as_date(row["month"]).strftime("%Y-%m")] = Counts(
+        monthly[scope][as_date(row["month"]).strftime("%Y-%m")] = Counts(
             row["most_clients"], row["most_coaches"])
     today_counts = {(row.whole_company, row.location_id): Counts(row.clients, row.coaches)
                     for row in stored.filter(day=today)}
