@@ -1,6 +1,6 @@
 """
 Whose people an administrator sees and manages: the one gate of the People pages, the CSV
-import and accounts/actions.py, as `Engagement.objects.visible_to` is for engagements.
+import and accounts/actions.py, as `Engagement.objects.restrict` is for engagements.
 
 - A global administrator: every user of their company, whatever their status (invited ones,
   internal records, deactivated ones and those in no engagement included).

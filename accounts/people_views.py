@@ -8,17 +8,12 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import EmptyPage
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django.views.generic import TemplateView
-from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from accounts import actions, imports
 from accounts.filters import PersonFilterSet
@@ -41,8 +36,8 @@ from accounts.people_forms import (
     RolesForm,
 )
 from accounts.tables import PersonTable
-from engagements.columns import ColumnPreference
 from engagements.models import Engagement
+from optify.lists.views import BaseListView
 
 NOT_ADMIN = "The People pages are for your company's administrators."
 
@@ -60,19 +55,18 @@ def admin_required(view):
     return wrapped
 
 
-class PeopleListView(LoginRequiredMixin, TemplateView):
+class PeopleListView(BaseListView):
     """
     Every person of the company the viewer administers (accounts/people.py), filtered by
-    role, status, location and a name-or-email search. Pages are read with LazyPaginator
-    (no COUNT over 200,000 people) in name order from the user_company_name index.
+    role, status, location and a name-or-email search, on the shared list bases (LazyPaginator:
+    no COUNT over 200,000 people per page), in name order from the user_company_name index.
     """
 
     template_name = "people/list.html"
     table_class = PersonTable
     filterset_class = PersonFilterSet
-    page_sizes = (25, 50, 100, 250)
-    default_page_size = 25
-    last_page = 1_000_000
+    title = "People"
+    noun = "people"
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not may_administer_people(request.user):
@@ -82,32 +76,9 @@ class PeopleListView(LoginRequiredMixin, TemplateView):
     def get_queryset(self):
         return with_roles(people_for(self.request.user)).select_related("location")
 
-    def get_page_size(self):
-        size = self.request.GET.get("per_page", "")
-        return int(size) if size.isdigit() and int(size) in self.page_sizes \
-            else self.default_page_size
-
-    def get_page_number(self):
-        page = self.request.GET.get("page", "")
-        return int(page) if page.isdigit() and 1 <= int(page) <= self.last_page else 1
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = self.filterset_class(self.request.GET, queryset=self.get_queryset(),
-                                         request=self.request)
-        columns = ColumnPreference(self.table_class, self.request.user)
-        table = self.table_class(filterset.qs, **columns.table_kwargs())
-        RequestConfig(self.request, paginate=False).configure(table)
-        try:
-            table.paginate(LazyPaginator, self.get_page_size(), self.get_page_number())
-        except EmptyPage:
-            table.paginate(LazyPaginator, self.get_page_size(), 1)
-        context.update(
-            title="People", filterset=filterset, filter_form=filterset.form, table=table,
-            columns=columns, table_name=self.table_class.__name__,
-            page_sizes=self.page_sizes, page_size=self.get_page_size(),
-            may_manage_locations=may_manage_locations(self.request.user),
-        )
+        context["may_manage_locations"] = may_manage_locations(self.request.user)
         return context
 
 
@@ -143,7 +114,7 @@ def add_person(request):
 @admin_required
 def person_detail(request, pk):
     person = actions.get_person(request.user, pk)
-    engagements = Engagement.objects.visible_to(request.user).filter(
+    engagements = Engagement.objects.restrict(request.user).filter(
         Q(coachee=person) | Q(coach=person))
     context = {
         "person": person,

@@ -4,8 +4,8 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
 from accounts.people import roles_of
-from engagements.columns import register_table
 from optify.links import url_pattern
+from optify.lists.tables import BaseTable
 
 STATUS_BADGES = {
     User.Status.ACTIVE: "badge-active",
@@ -20,8 +20,7 @@ class DateTimeColumn(tables.Column):
         return dateformat.format(value, "j M Y")
 
 
-@register_table
-class PersonTable(tables.Table):
+class PersonTable(BaseTable):
     """A company's people (accounts/people.py says whose); roles come from people.with_roles."""
 
     full_name = tables.Column(verbose_name="Name", order_by=("full_name", "email"),
@@ -38,10 +37,9 @@ class PersonTable(tables.Table):
                             empty_values=(),
                             attrs={"th": {"class": "col-actions"}, "td": {"class": "col-actions"}})
 
-    class Meta:
+    class Meta(BaseTable.Meta):
         model = User
         fields = ()
-        template_name = "django_tables2/optify_table.html"
         attrs = {"class": "table", "id": "people-table"}
         row_attrs = {"data-person": lambda record: record.pk}
         empty_text = "No people match these filters."
