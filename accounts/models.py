@@ -167,6 +167,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             # The People page: a company's people in name order, read page by page.
             models.Index(fields=["company", "full_name", "email"], name="user_company_name"),
+            # ... and sorted by status (PersonTable.status orders by status, name, email).
+            models.Index(fields=["company", "status", "full_name", "email"],
+                         name="user_company_status_name"),
         ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),

@@ -5,6 +5,11 @@ The People page and the CSV import for the big tenant, against the seeded benchm
     source /tmp/optify-dev/env
     DATABASE_URL=${DATABASE_URL%/*}/optify_bench .venv/bin/python bench/bench_people.py --runs 15
 
+`--grow-to 200000` first tops the tenant up to that many people (SQL, in seconds): each new
+person a coachee with one engagement copied from one of the tenant's, in one of its
+locations, so that a database seeded with `--engagements 100000` (20,000 people in
+`bench-big`) stands for the 200,000-coachee tenant without seeding a million engagements.
+
 Prints, per viewer and scenario, the median and worst time of a full request through Django's
 test client and its query count (which must not grow with the tenant), then the time of a
 5,000-row import through the pages (upload and preview, then confirm), rolled back so the
@@ -57,6 +62,50 @@ class Rollback(Exception):
     pass
 
 
+def grow(company, target):
+    """Top `company` up to `target` people: coachees with one engagement each (see above)."""
+    from engagements.models import Engagement
+
+    have = User.objects.filter(company=company).count()
+    extra = target - have
+    if extra <= 0:
+        return 0
+    sample = Engagement.objects.filter(company=company, status="active").order_by("pk").first()
+    locations = list(Location.objects.filter(company=company).order_by("pk")
+                     .values_list("pk", flat=True)) or [None]
+    first = User.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_user (id, password, is_superuser, email, full_name, status,
+                                       is_global_admin, is_staff, date_joined, preferences,
+                                       company_id, location_id)
+            SELECT %(first)s + g, '!', false, 'grown' || g || '@bench-big.test',
+                   'Coachee G' || g || ' bench-big',
+                   (ARRAY['active', 'active', 'invited', 'internal_record'])[1 + g %% 4],
+                   false, false, now(), '{}', %(company)s,
+                   (%(locations)s::bigint[])[1 + g %% %(n_locations)s]
+              FROM generate_series(0, %(extra)s - 1) g
+            """,
+            {"first": first, "company": company.pk, "extra": extra, "locations": locations,
+             "n_locations": len(locations)})
+        cursor.execute("SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), "
+                       "(SELECT max(id) FROM accounts_user))")
+        columns = [f.column for f in Engagement._meta.concrete_fields
+                   if f.column not in ("id", "coachee_id", "location_id")]
+        cursor.execute(
+            f"""
+            INSERT INTO engagements_engagement ({", ".join(columns)}, coachee_id, location_id)
+            SELECT {", ".join("e." + c for c in columns)}, u.id, u.location_id
+              FROM accounts_user u, engagements_engagement e
+             WHERE e.id = %(sample)s AND u.id >= %(first)s
+            """,
+            {"sample": sample.pk, "first": first})
+        cursor.execute("ANALYZE accounts_user")
+        cursor.execute("ANALYZE engagements_engagement")
+    return extra
+
+
 def time_page(client, params, runs, path="/people/"):
     client.get(path, params)  # warm up
     timings = []
@@ -107,9 +156,16 @@ def main():
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--admin", default="admin@bench-big.test")
     parser.add_argument("--import-rows", type=int, default=5000)
+    parser.add_argument("--grow-to", type=int, default=0,
+                        help="first top the tenant up to this many people (see above)")
     args = parser.parse_args()
     everyone = viewers(args.admin)
     admin = everyone["global admin"]
+    if args.grow_to:
+        started = time.perf_counter()
+        added = grow(admin.company, args.grow_to)
+        print(f"grew {admin.company.slug} by {added:,} coachees and engagements in "
+              f"{time.perf_counter() - started:.0f} s")
     print(f"tenant {admin.company.slug}: {User.objects.filter(company=admin.company).count():,} "
           f"people; load average {load_average()}")
     location = Location.objects.filter(company=admin.company).order_by("pk").first()
