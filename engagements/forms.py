@@ -1,27 +1,19 @@
+"""
+The engagement page's forms. They validate only; the change itself is an action
+(engagements/actions.py), called by the view with `cleaned_data`.
+"""
+
 import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
-from engagements.models import CoachSelection, DiscoveryCall, Engagement, Session
-from engagements.signals import engagement_people_changed
+from engagements import actions
+from engagements.people import coach_candidates
 
 User = get_user_model()
 
-
-def coach_candidates(company):
-    """
-    Who may be chosen as a coach in `company`'s engagements: people who can sign in and who
-    either belong to the company or already coach one of its engagements (a provider's
-    coach, once introduced). Anyone else would be a user of an unrelated tenant, which an
-    administrator must never be able to browse.
-    """
-    already = Engagement.objects.filter(company=company).exclude(coach=None).values("coach_id")
-    return User.objects.filter(
-        Q(company=company) | Q(pk__in=already),
-        status__in=[User.Status.ACTIVE, User.Status.INVITED],
-    ).order_by("full_name", "email")
+__all__ = ["coach_candidates", "DiscoveryCallForm", "SelectCoachForm", "SessionForm"]
 
 
 class LocalDateTimeForm(forms.Form):
@@ -42,28 +34,19 @@ class LocalDateTimeForm(forms.Form):
         day, time = cleaned.get("date"), cleaned.get("time")
         if day is None or time is None:
             return cleaned
-        started = self.engagement.started_on
-        if started and day < started:
-            self.add_error("date", f"The engagement started on {started:%-d %b %Y}; "
-                                   "choose that day or later.")
         # `fold=0` picks the first of an ambiguous (DST) hour; a non-existent local time
         # (spring forward) is normalised by zoneinfo to the next valid instant.
         cleaned["starts_at"] = dt.datetime.combine(day, time, tzinfo=self.engagement.company.tzinfo)
+        try:
+            actions.validate_start(self.engagement, cleaned["starts_at"])
+        except actions.ActionRefused as refusal:
+            self.add_error("date", str(refusal))
         return cleaned
-
-    def audit_changes(self, obj):
-        return {"starts_at": obj.starts_at.isoformat()}
 
 
 class SessionForm(LocalDateTimeForm):
     duration_minutes = forms.IntegerField(min_value=15, max_value=480, initial=60,
                                           label="Duration (minutes)")
-
-    def save(self):
-        return Session.objects.create(
-            engagement=self.engagement, starts_at=self.cleaned_data["starts_at"],
-            duration_minutes=self.cleaned_data["duration_minutes"],
-        )
 
 
 class DiscoveryCallForm(LocalDateTimeForm):
@@ -72,15 +55,6 @@ class DiscoveryCallForm(LocalDateTimeForm):
     def __init__(self, engagement, user=None, *args, **kwargs):
         super().__init__(engagement, user, *args, **kwargs)
         self.fields["coach"].queryset = coach_candidates(engagement.company)
-
-    def save(self):
-        return DiscoveryCall.objects.create(
-            engagement=self.engagement, starts_at=self.cleaned_data["starts_at"],
-            coach=self.cleaned_data["coach"],
-        )
-
-    def audit_changes(self, obj):
-        return {**super().audit_changes(obj), "coach": str(obj.coach)}
 
 
 class SelectCoachForm(forms.Form):
@@ -91,19 +65,3 @@ class SelectCoachForm(forms.Form):
         self.user = user
         super().__init__(*args, **kwargs)
         self.fields["coach"].queryset = coach_candidates(engagement.company)
-
-    def save(self):
-        engagement = self.engagement
-        coach = self.cleaned_data["coach"]
-        selection = CoachSelection.objects.create(
-            engagement=engagement, coach=coach,
-            selected_on=engagement.company.local_today(), selected_by=self.user,
-        )
-        engagement.coach = coach
-        engagement.status = Engagement.Status.ACTIVE
-        engagement.save(update_fields=["coach", "status"])
-        engagement_people_changed.send(Engagement, engagement=engagement, day=selection.selected_on)
-        return selection
-
-    def audit_changes(self, obj):
-        return {"coach": str(obj.coach), "selected_on": obj.selected_on.isoformat()}

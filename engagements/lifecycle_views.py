@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from engagements import lifecycle
+from engagements import actions, lifecycle
 from engagements.lifecycle_forms import BulkActionForm, EndEarlyForm
 from engagements.models import ACTIVE_STATUSES, Engagement
 from optify.links import safe_next
@@ -23,23 +23,23 @@ def _next_url(request):
 
 
 def _ending_view(request, pk, *, action):
-    engagement = lifecycle.get_manageable(request.user, pk)
+    engagement = actions.get_manageable(request.user, pk)
     bound = request.POST if request.method == "POST" else None
     form = EndEarlyForm(bound) if action == "end_early" else None
     if engagement.is_ended:
         # Refused with a clear message, whether it ended long ago or a second ago.
-        messages.error(request, lifecycle.ended_message(engagement))
+        messages.error(request, actions.ended_message(engagement))
         if request.method == "POST":
             return redirect(_next_url(request))
     elif request.method == "POST" and (form is None or form.is_valid()):
         try:
             if action == "end_early":
-                result = lifecycle.end_early(engagement, by=request.user,
+                result = actions.do_end_early(engagement, by=request.user,
                                              reason=form.cleaned_data["reason"],
                                              note=form.cleaned_data["note"])
             else:
-                result = lifecycle.mark_complete(engagement, by=request.user)
-        except lifecycle.EndingRefused as refusal:
+                result = actions.do_mark_complete(engagement, by=request.user)
+        except actions.EndingRefused as refusal:
             messages.error(request, str(refusal))
         else:
             ended = result.ended[0]
@@ -49,7 +49,7 @@ def _ending_view(request, pk, *, action):
         "engagement": engagement,
         "action": action,
         "form": form,
-        "future": lifecycle.future_scheduled_events(engagement),
+        "future": lifecycle.future_events([engagement])[engagement.pk],
         "next": _next_url(request),
     })
 
@@ -98,11 +98,11 @@ def bulk_action(request):
 
     if "confirm" in request.POST and (reason_form is None or reason_form.is_valid()):
         if action == "end_early":
-            result = lifecycle.end_many_early(pks, by=request.user,
+            result = actions.do_end_many_early(pks, by=request.user,
                                               reason=reason_form.cleaned_data["reason"],
                                               note=reason_form.cleaned_data["note"])
         else:
-            result = lifecycle.complete_many(pks, by=request.user)
+            result = actions.do_mark_many_complete(pks, by=request.user)
         if result.ended:
             messages.success(request, _done_message(action, result.ended, result))
         if result.skipped:
@@ -122,7 +122,7 @@ def bulk_action(request):
     actionable = [e for e in selected if e.can_manage and e.status in ACTIVE_STATUSES]
     already_ended = [e for e in selected if e.can_manage and e.status not in ACTIVE_STATUSES]
     refused = len(pks) - len(actionable) - len(already_ended)
-    future = lifecycle.future_events_by_engagement(actionable)
+    future = lifecycle.future_events(actionable)
     for engagement in actionable:
         engagement.future = future[engagement.pk]
     return render(request, "engagements/lifecycle/bulk_confirm.html", {

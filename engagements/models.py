@@ -27,9 +27,6 @@ class EngagementQuerySet(models.QuerySet):
         """
         return visibility.restrict(self, user, action)
 
-    def running(self):
-        return self.filter(status__in=ACTIVE_STATUSES)
-
 
 class Engagement(models.Model):
     Kind = EngagementKind
@@ -214,9 +211,6 @@ class Engagement(models.Model):
     def is_ended(self):
         return self.status in ENDED_STATUSES
 
-    @property
-    def is_tracked(self):
-        return self.is_running and self.tracking_threshold_days is not None
 
 
 class EventStatus(models.TextChoices):
@@ -235,6 +229,7 @@ class ScheduledEvent(models.Model):
     duration_minutes = models.PositiveIntegerField(default=60)
     status = models.CharField(max_length=20, choices=EventStatus, default=EventStatus.SCHEDULED)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -309,12 +304,20 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
+        DRAFT_CREATED = "draft_created", "Draft created"
+        EDITED = "edited", "Edited"
         LAUNCHED = "launched", "Launched"
         COACH_SELECTED = "coach_selected", "Coach selected"
         ENDED_EARLY = "ended_early", "Ended early"
         COMPLETED = "completed", "Marked complete"
         SESSION_SCHEDULED = "session_scheduled", "Session scheduled"
+        SESSION_MOVED = "session_moved", "Session moved"
+        SESSION_CANCELLED = "session_cancelled", "Session cancelled"
+        SESSION_COMPLETED = "session_completed", "Session held"
         DISCOVERY_CALL_SCHEDULED = "discovery_call_scheduled", "Discovery call scheduled"
+        DISCOVERY_CALL_MOVED = "discovery_call_moved", "Discovery call moved"
+        DISCOVERY_CALL_CANCELLED = "discovery_call_cancelled", "Discovery call cancelled"
+        DISCOVERY_CALL_COMPLETED = "discovery_call_completed", "Discovery call held"
         TEMPLATE_TRACKING_CHANGED = "template_tracking_changed", "Template tracking changed"
 
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")

@@ -2,9 +2,9 @@
 What engagements/ tells the rest of the project about changes to engagements, and the
 receivers engagements/ itself keeps.
 
-The signals are sent by the code that writes the change (today: ending in lifecycle.py, the
-launch in templates_app/views.py, coach selection in forms.py, the Django admin), **inside the
-writing transaction, after the rows are written**, so a receiver that writes (reports/ keeps
+The signals are sent by the code that writes the change — the actions,
+engagements/actions.py, whoever calls them (a page, the Django admin) — **inside the writing
+transaction, after the rows are written**, so a receiver that writes (reports/ keeps
 the Billing page's stored counts true with them) commits or rolls back with the change.
 engagements/ never imports its receivers: apps that depend on it connect to these.
 
@@ -56,3 +56,15 @@ def keep_provider_company(sender, instance, created, update_fields=None, **kwarg
             When(company_id=instance.company_id, then=None),
             default=Value(instance.company_id),
         ))
+
+
+# Sent by every action (engagements/actions.py) inside its transaction, after the change, its
+# audit row and the at-once evaluation: a receiver that writes (billing's counts) commits with
+# the change or not at all. Keyword arguments: `action` (an AuditEvent.Action), `engagement`,
+# `by` (the acting user), `changes` (what the audit row says), `transition` (the
+# ProgressTransition the evaluation recorded, or None).
+engagement_changed = Signal()
+
+# The same arguments, sent once the transaction has committed: for what follows a change
+# (emails, webhooks), which must never go out for a change that was rolled back.
+engagement_change_committed = Signal()

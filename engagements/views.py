@@ -1,18 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Case, DateField, Value, When
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
+from engagements import actions
 from engagements.expressions import AddDays
 from engagements.filters import EngagementFilterSet
 from engagements.forms import DiscoveryCallForm, SelectCoachForm, SessionForm
-from engagements.models import AuditEvent, Engagement, Progress
+from engagements.models import Engagement, Progress
 from engagements.tables import EngagementTable, progress_html
 from optify.lists.views import BaseListView
 
@@ -63,7 +62,7 @@ class EngagementListView(BaseListView):
         return self.request.user.is_company_admin  # a query for location administrators
 
     def can_bulk(self):
-        return bool(self.is_admin and _reverse_or_none("engagements:bulk_action"))
+        return bool(self.is_admin)
 
     def get_excluded_columns(self):
         return () if self.can_bulk() else ("select",)
@@ -78,60 +77,25 @@ class EngagementListView(BaseListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            bulk_action_url=_reverse_or_none("engagements:bulk_action"),
+            bulk_action_url=reverse("engagements:bulk_action"),
             can_bulk=self.can_bulk(),
             is_admin=self.is_admin,
         )
         return context
 
 
-def _reverse_or_none(name, *args):
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
 # -- the engagement page -------------------------------------------------------------------
 
 
-def _fetch(user, pk, *, for_update=False):
-    queryset = Engagement.objects.restrict(user).select_related(
-        "company", "coachee", "coach", "owner", "template", "location", "ended_by"
-    )
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    return get_object_or_404(queryset, pk=pk)
-
-
-def may_schedule_session(user, engagement):
-    return (
-        engagement.status == Engagement.Status.ACTIVE
-        and (engagement.can_manage or engagement.coach_id == user.pk)
-    )
-
-
-def may_schedule_call(user, engagement):
-    return engagement.status == Engagement.Status.COACH_MATCHING and engagement.can_manage
-
-
-def may_select_coach(user, engagement):
-    return (
-        engagement.status == Engagement.Status.COACH_MATCHING
-        and engagement.coach_id is None
-        and engagement.can_manage
-    )
-
-
 def engagement_detail(request, pk, *, forms=None):
-    engagement = _fetch(request.user, pk)
+    engagement = actions.engagement_for(request.user, pk)
     forms = forms or {}
     user = request.user
-    if may_schedule_session(user, engagement):
+    if actions.may(user, engagement, actions.SCHEDULE_SESSION):
         forms.setdefault("session", SessionForm(engagement, user))
-    if may_schedule_call(user, engagement):
+    if actions.may(user, engagement, actions.SCHEDULE_CALL):
         forms.setdefault("call", DiscoveryCallForm(engagement, user))
-    if may_select_coach(user, engagement):
+    if actions.may(user, engagement, actions.SELECT_COACH):
         forms.setdefault("select_coach", SelectCoachForm(engagement, user))
     context = {
         "engagement": engagement,
@@ -145,8 +109,8 @@ def engagement_detail(request, pk, *, forms=None):
         "call_form": forms.get("call"),
         "select_coach_form": forms.get("select_coach"),
         "tz": engagement.company.timezone,
-        "end_early_url": _reverse_or_none("engagements:end_early", engagement.pk),
-        "mark_complete_url": _reverse_or_none("engagements:mark_complete", engagement.pk),
+        "end_early_url": reverse("engagements:end_early", args=[engagement.pk]),
+        "mark_complete_url": reverse("engagements:mark_complete", args=[engagement.pk]),
     }
     status = 400 if any(form.is_bound for form in forms.values()) else 200
     return render(request, "engagements/detail.html", context, status=status)
@@ -157,90 +121,60 @@ def detail(request, pk):
     return engagement_detail(request, pk)
 
 
-def _evaluate(engagement, cause):
-    # Imported here: tracking depends on engagements' models, not the other way round.
-    from tracking.evaluation import evaluate_engagement
-
-    return evaluate_engagement(engagement, cause=cause)
-
-
-def _schedule(request, pk, *, allowed, form_class, form_key, action, cause, label,
-              not_now):
+def _act(request, pk, *, rule, form_class, form_key, act, label):
     """
-    The shared shape of every "schedule something" POST: lock the engagement through the
-    user's visible queryset (out of scope = 404), check the permission and that it has not
-    ended *inside* the transaction (an administrator may be ending it right now), save,
-    audit, and evaluate progress at once (rule 6).
+    The shared shape of the engagement page's POSTs: the engagement through the user's scope
+    (out of scope = 404), whether they may do this now (403, or back with the reason), the
+    form (400 with its errors), then the action, which checks all of it again under the
+    engagement's lock (an administrator may be ending it right now).
     """
-    with transaction.atomic():
-        engagement = _fetch(request.user, pk, for_update=True)
-        if not allowed(request.user, engagement):
-            # As for ending (lifecycle.get_manageable): unseen rows were 404 above; those
-            # who only read it get 403; those who manage it hear why it is not possible now.
-            if engagement.is_ended:
-                messages.error(request, "This engagement has ended: nothing more can be "
-                                        "scheduled in it.")
-                return redirect(engagement)
-            if engagement.can_manage:
-                messages.error(request, not_now)
-                return redirect(engagement)
-            raise PermissionDenied("You may read this engagement, not schedule in it.")
-        form = form_class(engagement, request.user, data=request.POST)
-        if not form.is_valid():
-            transaction.set_rollback(True)
-            return None, form, form_key
-        obj = form.save()
-        AuditEvent.record(action, actor=request.user, company=engagement.company,
-                          engagement=engagement, **form.audit_changes(obj))
-        _evaluate(engagement, cause)
-    messages.success(request, label)
+    engagement = actions.engagement_for(request.user, pk)
+    try:
+        actions.check(request.user, engagement, rule)
+    except actions.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect(engagement)
+    form = form_class(engagement, request.user, data=request.POST)
+    if not form.is_valid():
+        return engagement_detail(request, pk, forms={form_key: form})
+    try:
+        act(engagement, form.cleaned_data)
+    except actions.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, label)
     return redirect(engagement)
 
 
 @require_POST
 @login_required
 def schedule_session(request, pk):
-    from tracking.models import ProgressTransition
-
-    result = _schedule(
-        request, pk, allowed=may_schedule_session, form_class=SessionForm, form_key="session",
-        action=AuditEvent.Action.SESSION_SCHEDULED, cause=ProgressTransition.Cause.SESSION,
+    return _act(
+        request, pk, rule=actions.SCHEDULE_SESSION, form_class=SessionForm, form_key="session",
         label="Session scheduled.",
-        not_now="Sessions can be scheduled only while the engagement is active.",
+        act=lambda engagement, data: actions.do_schedule_session(
+            engagement, by=request.user, starts_at=data["starts_at"],
+            duration_minutes=data["duration_minutes"]),
     )
-    return _respond(request, pk, result)
 
 
 @require_POST
 @login_required
 def schedule_call(request, pk):
-    from tracking.models import ProgressTransition
-
-    result = _schedule(
-        request, pk, allowed=may_schedule_call, form_class=DiscoveryCallForm, form_key="call",
-        action=AuditEvent.Action.DISCOVERY_CALL_SCHEDULED,
-        cause=ProgressTransition.Cause.DISCOVERY_CALL, label="Discovery call scheduled.",
-        not_now="Discovery calls can be scheduled only during coach matching.",
+    return _act(
+        request, pk, rule=actions.SCHEDULE_CALL, form_class=DiscoveryCallForm, form_key="call",
+        label="Discovery call scheduled.",
+        act=lambda engagement, data: actions.do_schedule_discovery_call(
+            engagement, by=request.user, starts_at=data["starts_at"], coach=data["coach"]),
     )
-    return _respond(request, pk, result)
 
 
 @require_POST
 @login_required
 def select_coach(request, pk):
-    from tracking.models import ProgressTransition
-
-    result = _schedule(
-        request, pk, allowed=may_select_coach, form_class=SelectCoachForm,
-        form_key="select_coach", action=AuditEvent.Action.COACH_SELECTED,
-        cause=ProgressTransition.Cause.COACH_SELECTED, label="Coach selected.",
-        not_now="A coach can be selected only during coach matching, before one is chosen.",
+    return _act(
+        request, pk, rule=actions.SELECT_COACH, form_class=SelectCoachForm,
+        form_key="select_coach", label="Coach selected.",
+        act=lambda engagement, data: actions.do_select_coach(
+            engagement, by=request.user, coach=data["coach"]),
     )
-    return _respond(request, pk, result)
-
-
-def _respond(request, pk, result):
-    if isinstance(result, tuple):
-        _, form, key = result
-        return engagement_detail(request, pk, forms={key: form})
-    return result

@@ -262,15 +262,6 @@ def _counts(statuses):
     return {str(status): statuses.get(status, 0) for status in outcomes}
 
 
-def next_due_at():
-    return (
-        Nudge.objects.filter(status=Nudge.Status.PENDING)
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
-
-
 def resend(queryset):
     """The admin's "re-send": failed or cancelled nudges go back to pending with fresh attempts."""
     return queryset.exclude(status=Nudge.Status.SENDING).update(

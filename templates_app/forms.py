@@ -1,9 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from accounts.models import Location
-from engagements.forms import coach_candidates
+from engagements.people import coach_candidates, coachee_candidates, company_admins, locations_for
 from templates_app.models import EngagementKind, EngagementTemplate, ThresholdUnit
 
 User = get_user_model()
@@ -81,13 +80,6 @@ class EngagementTemplateForm(forms.ModelForm):
         return template
 
 
-def company_admins(company):
-    return User.objects.filter(
-        Q(is_global_admin=True) | Q(administered_locations__company=company),
-        company=company, status__in=[User.Status.ACTIVE, User.Status.INVITED],
-    ).distinct().order_by("full_name", "email")
-
-
 class LaunchForm(forms.Form):
     """
     Launching an engagement from a template. Every dropdown is restricted to the launching
@@ -108,17 +100,12 @@ class LaunchForm(forms.Form):
         self.template = template
         self.user = user
         company = template.company
-        self.fields["coachee"].queryset = User.objects.filter(company=company).exclude(
-            status=User.Status.INACTIVE).order_by("full_name", "email")
+        self.fields["coachee"].queryset = coachee_candidates(company)
         self.fields["coach"].queryset = coach_candidates(company)
         self.fields["owner"].queryset = company_admins(company)
         self.fields["owner"].initial = user.pk
-        # Archived locations keep their engagements but take no new ones.
-        if user.is_global_admin:
-            self.fields["location"].queryset = Location.objects.active().filter(company=company)
-        else:
-            self.fields["location"].queryset = user.administered_locations.active().filter(
-                company=company)
+        self.fields["location"].queryset = locations_for(user, company)
+        if not user.is_global_admin:
             self.fields["location"].required = True
         if template.kind == EngagementKind.COACH_MATCHING:
             self.fields["coach"].disabled = True

@@ -3,12 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 
-from engagements.models import AuditEvent, Engagement
-from engagements.signals import engagements_status_changed
+from engagements import actions
+from engagements.models import AuditEvent
 from templates_app.forms import TRACKING_FIELDS, EngagementTemplateForm, LaunchForm
-from templates_app.models import EngagementKind, EngagementTemplate
+from templates_app.models import EngagementTemplate
 
 
 def _templates_for(user):
@@ -72,38 +71,17 @@ def template_edit(request, pk):
 @login_required
 def launch(request, pk):
     template = get_object_or_404(_templates_for(request.user), pk=pk)
-    user = request.user
-    form = LaunchForm(request.POST or None, template=template, user=user)
+    form = LaunchForm(request.POST or None, template=template, user=request.user)
     if request.method == "POST" and form.is_valid():
-        from tracking.evaluation import evaluate_engagement
-        from tracking.models import ProgressTransition
-
-        matching = template.kind == EngagementKind.COACH_MATCHING
-        company = template.company
-        with transaction.atomic():
-            engagement = Engagement.objects.create(
-                company=company, template=template, kind=template.kind,
-                owner=form.cleaned_data["owner"],
-                location=form.cleaned_data.get("location"),
-                coachee=form.cleaned_data["coachee"],
-                coach=None if matching else form.cleaned_data["coach"],
-                status=Engagement.Status.COACH_MATCHING if matching else Engagement.Status.ACTIVE,
-                launched_at=timezone.now(), started_on=company.local_today(),
-                **template.tracking_snapshot(),
-            )
-            # The launcher must be able to manage what they launched (a location
-            # administrator, their own location): checked in the same transaction.
-            if not Engagement.objects.restrict(user, "manage").filter(pk=engagement.pk).exists():
-                transaction.set_rollback(True)
-                raise Http404("Out of scope.")
-            AuditEvent.record(AuditEvent.Action.LAUNCHED, actor=user, company=company,
-                              engagement=engagement, template=template,
-                              coachee=str(engagement.coachee),
-                              coach=str(engagement.coach) if engagement.coach else "")
-            evaluate_engagement(engagement, cause=ProgressTransition.Cause.LAUNCH)
-            engagements_status_changed.send(Engagement, engagements=[engagement],
-                                            day=engagement.started_on, delta=+1)
-        messages.success(request, f"Engagement for {engagement.coachee} launched.")
-        return redirect(engagement)
+        data = form.cleaned_data
+        try:
+            engagement = actions.do_launch_from_template(
+                template, by=request.user, coachee=data["coachee"], coach=data.get("coach"),
+                owner=data["owner"], location=data.get("location"))
+        except actions.ActionRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, f"Engagement for {engagement.coachee} launched.")
+            return redirect(engagement)
     return render(request, "templates_app/launch.html", {"form": form, "template": template},
                   status=400 if form.is_bound else 200)

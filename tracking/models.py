@@ -16,6 +16,7 @@ class ProgressTransition(models.Model):
         COACH_SELECTED = "coach_selected", "Coach selected"
         LAUNCH = "launch", "Launch"
         END = "end", "Engagement ended"
+        EDIT = "edit", "Engagement edited"
         MANUAL = "manual", "Manual evaluation"
 
     engagement = models.ForeignKey(

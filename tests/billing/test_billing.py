@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from engagements import lifecycle
+from engagements import actions
 from engagements.models import Engagement
 from reports import billing
 from tests import factories
@@ -106,7 +106,7 @@ def test_ending_an_engagement_changes_the_counts(history, owner_company, global_
     before = client.get(reverse("reports:billing")).content.decode()
     assert 'id="billing-coaches-today">2<' in before
 
-    lifecycle.end_early(history["ben_leeds"], by=global_admin, reason="coach_unavailable")
+    actions.do_end_early(history["ben_leeds"], by=global_admin, reason="coach_unavailable")
 
     after = client.get(reverse("reports:billing")).content.decode()
     assert 'id="billing-clients-today">1<' in after

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from engagements import lifecycle
+from engagements import actions
 from reports import billing
 
 NOW = dt.datetime(2026, 4, 10, 12, tzinfo=dt.UTC)
@@ -45,7 +45,7 @@ def test_an_ending_during_a_count_is_not_lost(engagement, owner_company, global_
     def end():
         counted.wait(timeout=10)
         ending_started.set()
-        lifecycle.end_early(engagement.pk, by=global_admin, reason="client_request")
+        actions.do_end_early(engagement.pk, by=global_admin, reason="client_request")
 
     threads = [threading.Thread(target=run, args=(lambda: billing.store_missing_days(
                    owner_company, TODAY),)),

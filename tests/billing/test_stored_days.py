@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from engagements import lifecycle
+from engagements import actions
 from engagements.models import CoachSelection, Engagement
 from reports import billing
 from reports.models import BillingDay
@@ -99,7 +99,7 @@ def test_ending_today_keeps_the_past_days_and_changes_today(history_engagement, 
     billing.billing_summary(owner_company, TODAY)
     past_days = stored(owner_company, day__lt=TODAY).count()
 
-    lifecycle.mark_complete(history_engagement, by=global_admin)
+    actions.do_mark_complete(history_engagement, by=global_admin)
 
     assert stored(owner_company, day__lt=TODAY).count() == past_days
     today_row = stored(owner_company).get(day=TODAY)  # moved by the ending
@@ -212,11 +212,11 @@ def test_ending_and_launching_today_move_todays_counts_as_a_recount_would(
                    .order_by("pk").values_list("pk", flat=True))
     assert stored_today(owner_company) == fresh_today(owner_company)
 
-    lifecycle.end_many_early(running[::3], by=global_admin, reason="client_request")
+    actions.do_end_many_early(running[::3], by=global_admin, reason="client_request")
     assert stored(owner_company, day=TODAY).exists()  # moved, not dropped
     assert stored_today(owner_company) == fresh_today(owner_company)
 
-    lifecycle.mark_complete(running[1], by=global_admin)
+    actions.do_mark_complete(running[1], by=global_admin)
     assert stored_today(owner_company) == fresh_today(owner_company)
 
     someone = Engagement.objects.get(pk=running[2])
@@ -232,7 +232,7 @@ def test_stored_counts_that_cannot_move_are_recounted(history_engagement, owner_
     billing.store_missing_days(owner_company, TODAY)
     BillingDay.objects.filter(company=owner_company, day=TODAY).update(clients=0, coaches=0)
 
-    lifecycle.mark_complete(history_engagement, by=global_admin)
+    actions.do_mark_complete(history_engagement, by=global_admin)
 
     assert not stored(owner_company, day=TODAY).exists()
     summary = billing.billing_summary(owner_company, TODAY)

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from engagements import lifecycle
+from engagements import actions
 from engagements.models import AuditEvent, Engagement, Session
 from tests import factories
 from tracking.models import ProgressTransition
@@ -110,7 +110,7 @@ def test_bulk_ending_takes_a_fixed_number_of_queries(
     # and calls, 1 SELECT of the ended rows, 1 bulk INSERT of audit events, RELEASE — plus,
     # per engagement, the tracking evaluation (events, conditional UPDATE, transition INSERT).
     with django_assert_max_num_queries(10 + 3 * len(rows)):
-        result = lifecycle.complete_many([e.pk for e in rows], by=global_admin)
+        result = actions.do_mark_many_complete([e.pk for e in rows], by=global_admin)
     assert len(result.ended) == 10
 
 

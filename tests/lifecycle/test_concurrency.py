@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from engagements import lifecycle
+from engagements import actions
 from engagements.models import AuditEvent, Engagement
 from tests import factories
 from tracking import evaluation
@@ -44,11 +44,11 @@ def test_two_administrators_ending_at_once_end_it_once(
                 second_started.set()
             with time_machine.travel(NOW, tick=False):
                 if name == "first":
-                    lifecycle.end_early(engagement.pk, by=user, reason="client_request")
+                    actions.do_end_early(engagement.pk, by=user, reason="client_request")
                 else:
-                    lifecycle.mark_complete(engagement.pk, by=user)
+                    actions.do_mark_complete(engagement.pk, by=user)
             outcomes[name] = "ended"
-        except lifecycle.AlreadyEnded as refusal:
+        except actions.AlreadyEnded as refusal:
             outcomes[name] = str(refusal)
         finally:
             connection.close()
@@ -86,7 +86,7 @@ def test_concurrent_bulk_actions_over_overlapping_rows_act_once_each(
         try:
             barrier.wait(timeout=10)
             with time_machine.travel(NOW, tick=False):
-                results[name] = lifecycle.complete_many(selection, by=user)
+                results[name] = actions.do_mark_many_complete(selection, by=user)
         finally:
             connection.close()
 

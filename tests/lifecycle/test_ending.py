@@ -4,10 +4,9 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import transaction
 from django.urls import reverse
 
-from engagements import lifecycle
+from engagements import actions
 from engagements.models import AuditEvent, DiscoveryCall, Engagement, Session
 from tests import factories
 from tracking.models import ProgressTransition
@@ -38,7 +37,7 @@ def tracked(engagement):
 
 @time_machine.travel(NOW, tick=False)
 def test_ending_early_records_status_company_local_date_who_and_why(tracked, global_admin):
-    lifecycle.end_early(tracked, by=global_admin, reason="client_left", note="  Moved to Paris ")
+    actions.do_end_early(tracked, by=global_admin, reason="client_left", note="  Moved to Paris ")
 
     tracked.refresh_from_db()
     assert tracked.status == Engagement.Status.ENDED_EARLY
@@ -51,7 +50,7 @@ def test_ending_early_records_status_company_local_date_who_and_why(tracked, glo
 
 @time_machine.travel(NOW, tick=False)
 def test_ending_cancels_future_scheduled_sessions_only(tracked, global_admin):
-    lifecycle.mark_complete(tracked, by=global_admin)
+    actions.do_mark_complete(tracked, by=global_admin)
 
     sessions = {s.starts_at.date(): s for s in Session.objects.filter(engagement=tracked)}
     assert sessions[dt.date(2026, 3, 20)].status == Session.Status.COMPLETED
@@ -70,7 +69,7 @@ def test_ending_a_coach_matching_engagement_cancels_its_future_discovery_calls(
     future = factories.DiscoveryCallFactory(
         engagement=matching, starts_at=dt.datetime(2026, 4, 14, 9, tzinfo=dt.UTC))
 
-    result = lifecycle.end_early(matching.pk, by=global_admin, reason="coach_unavailable")
+    result = actions.do_end_early(matching.pk, by=global_admin, reason="coach_unavailable")
 
     assert result.cancelled_discovery_calls == 1
     past.refresh_from_db()
@@ -81,7 +80,7 @@ def test_ending_a_coach_matching_engagement_cancels_its_future_discovery_calls(
 
 @time_machine.travel(NOW, tick=False)
 def test_ending_stops_tracking_and_keeps_the_change_in_the_history(tracked, global_admin):
-    lifecycle.end_early(tracked, by=global_admin, reason="budget_change")
+    actions.do_end_early(tracked, by=global_admin, reason="budget_change")
 
     tracked.refresh_from_db()
     assert tracked.progress == "not_tracked"
@@ -94,7 +93,7 @@ def test_ending_stops_tracking_and_keeps_the_change_in_the_history(tracked, glob
 
 @time_machine.travel(NOW, tick=False)
 def test_ending_is_recorded_in_the_audit_trail_and_outlives_the_account(tracked, global_admin):
-    lifecycle.end_early(tracked, by=global_admin, reason="other", note="Reorganisation")
+    actions.do_end_early(tracked, by=global_admin, reason="other", note="Reorganisation")
 
     event = AuditEvent.objects.get(engagement=tracked)
     assert event.action == AuditEvent.Action.ENDED_EARLY
@@ -112,7 +111,7 @@ def test_ending_is_recorded_in_the_audit_trail_and_outlives_the_account(tracked,
 
 @time_machine.travel(NOW, tick=False)
 def test_marking_complete_is_recorded_without_a_reason(tracked, location_admin):
-    lifecycle.mark_complete(tracked, by=location_admin)
+    actions.do_mark_complete(tracked, by=location_admin)
 
     tracked.refresh_from_db()
     assert tracked.status == Engagement.Status.COMPLETED
@@ -124,41 +123,30 @@ def test_marking_complete_is_recorded_without_a_reason(tracked, location_admin):
 
 
 def test_other_needs_a_note_and_an_unknown_reason_is_refused(engagement, global_admin):
-    with pytest.raises(lifecycle.EndingRefused, match="note"):
-        lifecycle.end_early(engagement, by=global_admin, reason="other", note="  ")
-    with pytest.raises(lifecycle.EndingRefused, match="reason"):
-        lifecycle.end_early(engagement, by=global_admin, reason="bored")
+    with pytest.raises(actions.EndingRefused, match="note"):
+        actions.do_end_early(engagement, by=global_admin, reason="other", note="  ")
+    with pytest.raises(actions.EndingRefused, match="reason"):
+        actions.do_end_early(engagement, by=global_admin, reason="bored")
     engagement.refresh_from_db()
     assert engagement.status == Engagement.Status.ACTIVE
 
 
 @time_machine.travel(NOW, tick=False)
 def test_ending_an_ended_engagement_is_refused_and_changes_nothing(engagement, global_admin):
-    lifecycle.mark_complete(engagement, by=global_admin)
+    actions.do_mark_complete(engagement, by=global_admin)
 
-    with pytest.raises(lifecycle.AlreadyEnded, match="already ended"):
-        lifecycle.end_early(engagement, by=global_admin, reason="client_request")
+    with pytest.raises(actions.AlreadyEnded, match="already ended"):
+        actions.do_end_early(engagement, by=global_admin, reason="client_request")
 
     engagement.refresh_from_db()
     assert engagement.status == Engagement.Status.COMPLETED
     assert AuditEvent.objects.filter(engagement=engagement).count() == 1
 
 
-@time_machine.travel(NOW, tick=False)
-def test_scheduling_is_closed_once_ended(engagement, global_admin):
-    assert lifecycle.scheduling_open(engagement)
-    lifecycle.end_early(engagement, by=global_admin, reason="client_request")
-    engagement.refresh_from_db()
-
-    assert not lifecycle.scheduling_open(engagement)
-    with transaction.atomic(), pytest.raises(lifecycle.SchedulingClosed):
-        lifecycle.lock_for_scheduling(engagement.pk)
-
-
 def test_an_engagement_started_in_the_future_ends_on_its_start_day(engagement, global_admin):
     Engagement.objects.filter(pk=engagement.pk).update(started_on=dt.date(2026, 5, 1))
     with time_machine.travel(NOW, tick=False):
-        lifecycle.mark_complete(engagement, by=global_admin)
+        actions.do_mark_complete(engagement, by=global_admin)
     engagement.refresh_from_db()
     assert engagement.ended_on == dt.date(2026, 5, 1)
 

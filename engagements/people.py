@@ -1,0 +1,51 @@
+"""
+Who fits where in a company's engagements: the people a form or a picker may offer, and the
+people an action accepts. One definition for both, so a picker never offers someone the
+action would refuse, and never anyone of an unrelated tenant.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from accounts.models import Location
+from engagements.models import Engagement
+
+User = get_user_model()
+CAN_SIGN_IN = (User.Status.ACTIVE, User.Status.INVITED)
+
+
+def coach_candidates(company):
+    """
+    Who may be chosen as a coach in `company`'s engagements: people who can sign in and who
+    either belong to the company or already coach one of its engagements (a provider's
+    coach, once introduced). Anyone else would be a user of an unrelated tenant, which an
+    administrator must never be able to browse.
+    """
+    already = Engagement.objects.filter(company=company).exclude(coach=None).values("coach_id")
+    return User.objects.filter(
+        Q(company=company) | Q(pk__in=already), status__in=CAN_SIGN_IN,
+    ).order_by("full_name", "email")
+
+
+def coachee_candidates(company):
+    """The company's people, internal records included; never a deactivated account."""
+    return User.objects.filter(company=company).exclude(
+        status=User.Status.INACTIVE).order_by("full_name", "email")
+
+
+def company_admins(company):
+    """Who may own an engagement: the company's global and location administrators."""
+    return User.objects.filter(
+        Q(is_global_admin=True) | Q(administered_locations__company=company),
+        company=company, status__in=CAN_SIGN_IN,
+    ).distinct().order_by("full_name", "email")
+
+
+def locations_for(user, company):
+    """
+    The locations `user` may put an engagement in: all for a global administrator. Archived
+    locations keep their engagements but take no new ones.
+    """
+    if user.is_global_admin:
+        return Location.objects.active().filter(company=company)
+    return user.administered_locations.active().filter(company=company)
