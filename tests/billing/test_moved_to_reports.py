@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from engagements import lifecycle
+from engagements import actions
 from engagements.models import Engagement
 from engagements.signals import (
     engagement_people_changed,
@@ -106,7 +106,7 @@ def test_ending_sends_one_status_change_for_all_the_ended(owner_company, global_
     engagements = [factories.EngagementFactory(company=owner_company) for _ in range(3)]
     billing.store_missing_days(owner_company, TODAY)
 
-    lifecycle.complete_many([e.pk for e in engagements], by=global_admin)
+    actions.do_mark_many_complete([e.pk for e in engagements], by=global_admin)
 
     assert [(name, sorted(e.pk for e in kwargs["engagements"]), kwargs["day"], kwargs["delta"])
             for name, kwargs in signals_sent] == [
