@@ -66,10 +66,19 @@ def _administering_locations():
 
 
 def in_locations(location_ids):
-    """People of these locations: living there, or coachee or coach of an engagement there."""
+    """
+    People of these locations: living there, or coachee or coach of an engagement there.
+
+    `pk IN (engagements there)`, not a per-person probe: PostgreSQL hashes the locations'
+    engagements once (their number, not the tenant's) and checks each person read against
+    the hash, so a page reads people in name order and stops after its rows, and counting a
+    location administrator's 10,000 people costs one pass over the tenant's people, not three
+    index probes for each of them (seconds at 200,000).
+    """
     location_ids = list(location_ids)
-    return (Q(location_id__in=location_ids) | _coached(location_id__in=location_ids)
-            | _coaching(location_id__in=location_ids))
+    there = Engagement.objects.filter(location_id__in=location_ids).order_by()
+    return (Q(location_id__in=location_ids) | Q(pk__in=there.values("coachee_id"))
+            | Q(pk__in=there.exclude(coach=None).values("coach_id")))
 
 
 def administers_something():
