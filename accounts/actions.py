@@ -2,8 +2,11 @@
 Every change to a company's people and locations: one function per change, as
 engagements' actions are. Each one checks the permission (accounts/people.py: out of scope is
 404, seen but not manageable is 403), validates, saves in one transaction with the person's
-row locked, records an AccountEvent, and sends what follows (an invitation) after commit.
-Views, forms, the CSV import and the Django admin call these; nothing else writes people.
+row locked, records an AccountEvent, and then sends what follows (an invitation), outside
+that transaction.
+The People pages and the CSV import call these. Not yet the Django admin: staff there still
+edit users directly (its "Send an invitation email" calls accounts/invitations.py), as staff
+may belong to no company and these functions act as one of its administrators.
 
 Refusals a person can fix (a taken email, an archived location) raise `PeopleActionRefused`
 with a message for them.
