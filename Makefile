@@ -1,5 +1,6 @@
 # Two commands: `make run` serves the app on the embedded default; `make test` runs the
 # whole suite on a throwaway PostgreSQL and Redis. Both set up what they need.
+# `make run HOST=0.0.0.0 PORT=8080` serves elsewhere.
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
@@ -19,11 +20,14 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install -q -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
+# Links in emails point where this server answers (`make run PORT=8080`), unless SITE_URL says.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "Optify is at http://$(HOST):$(PORT)/ — sign in with a user printed above."
+	@echo "Emails it sent (today's off-track nudges of the demo) are under var/mail/."
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-test

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from engagements import actions
+from engagements.dates import DayField
 from engagements.people import coach_candidates
 
 User = get_user_model()
@@ -19,7 +20,7 @@ __all__ = ["coach_candidates", "DiscoveryCallForm", "SelectCoachForm", "SessionF
 class LocalDateTimeForm(forms.Form):
     """A date and a time entered in the company's timezone, combined into an aware datetime."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = DayField()
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}),
                            help_text="In the company's time zone.")
 

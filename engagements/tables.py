@@ -20,6 +20,10 @@ EXCLAMATION_ICON = mark_safe(
     'stroke-linecap="round"/><circle cx="10" cy="14.5" r="1.3" fill="#fff"/></svg>'
 )
 
+# One mark for "nothing here" on every page: the "-" that also says "not tracked" (DESIGN.md).
+EMPTY = "-"
+CSV_EMPTY = "—"
+
 STATUS_BADGES = {
     Engagement.Status.ACTIVE: "badge-active",
     Engagement.Status.COACH_MATCHING: "badge-matching",
@@ -67,7 +71,7 @@ class EngagementTable(BaseTable):
         order_by=("coachee__full_name", "coachee__email"),
         attrs={"td": {"class": "col-coachee"}},
     )
-    coach = PersonColumn(order_by=("coach__full_name", "coach__email"), default="—")
+    coach = PersonColumn(order_by=("coach__full_name", "coach__email"), default=EMPTY)
     template = tables.Column(accessor="template__name", verbose_name="Template",
                              order_by=("template__name",))
     kind = tables.Column()
@@ -75,10 +79,10 @@ class EngagementTable(BaseTable):
     owner = PersonColumn(order_by=("owner__full_name", "owner__email"))
     location = tables.Column(accessor="location__name", verbose_name="Location",
                              order_by=("location__name",),
-                             default="—")
+                             default=EMPTY)
     started_on = DateColumn(verbose_name="Start date")
-    last_activity_on = DateColumn(verbose_name="Last activity", default="—")
-    next_event_on = DateColumn(verbose_name="Next session", default="—")
+    last_activity_on = DateColumn(verbose_name="Last activity", default=EMPTY)
+    next_event_on = DateColumn(verbose_name="Next session", default=EMPTY)
     progress = tables.Column(
         accessor="seen_progress", verbose_name="On/Off Track", empty_values=(),
         order_by=("seen_progress",),
@@ -98,13 +102,22 @@ class EngagementTable(BaseTable):
     )
 
     # How the CSV export writes the columns the cells render (optify.lists.export): people by
-    # name (or email), choices by label, progress by its words, "days until" counted.
+    # name (or email), choices by label, progress by its words, "days until" counted. An
+    # empty cell reads "—" there, and "-" only in the progress columns, where it means "not
+    # tracked, or not yours to see": the page's single dash serves a reader, a spreadsheet
+    # keeps the difference.
     export = {
-        "coachee": {"value": person("coachee")},
-        "coach": {"value": person("coach")},
-        "owner": {"value": person("owner")},
-        "kind": {"kind": "choice", "labels": dict(Engagement.Kind.choices)},
-        "status": {"kind": "choice", "labels": dict(Engagement.Status.choices)},
+        "coachee": {"value": person("coachee"), "empty": CSV_EMPTY},
+        "coach": {"value": person("coach"), "empty": CSV_EMPTY},
+        "owner": {"value": person("owner"), "empty": CSV_EMPTY},
+        "kind": {"kind": "choice", "labels": dict(Engagement.Kind.choices), "empty": CSV_EMPTY},
+        "status": {"kind": "choice", "labels": dict(Engagement.Status.choices),
+                   "empty": CSV_EMPTY},
+        "template": {"empty": CSV_EMPTY},
+        "location": {"empty": CSV_EMPTY},
+        "started_on": {"empty": CSV_EMPTY},
+        "last_activity_on": {"empty": CSV_EMPTY},
+        "next_event_on": {"empty": CSV_EMPTY},
         "progress": {"kind": "choice", "labels": PROGRESS_LABELS},
         "days_until_off_track": {"kind": "days_until"},
     }
@@ -115,6 +128,7 @@ class EngagementTable(BaseTable):
         attrs = {"class": "table", "id": "engagements-table"}
         row_attrs = {"data-engagement": lambda record: record.pk}
         empty_text = "No engagements match these filters."
+        default = EMPTY
         # Progress right after the people: on a laptop's width the table scrolls sideways,
         # and what the page is for should not be past the fold.
         default_columns = (

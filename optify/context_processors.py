@@ -11,6 +11,7 @@ NAVIGATION = [
     ("Ready to complete?", "engagements:ready_to_complete", "admin"),
     ("Billing", "reports:billing", "global_admin"),
     ("Settings", "notifications:settings", "anyone"),
+    ("Help", "help", "anyone"),
 ]
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for TemplatesSetting below
     "django_filters",
     "django_tables2",
     "anymail",
@@ -80,6 +81,8 @@ ROOT_URLCONF = "optify.urls"
 WSGI_APPLICATION = "optify.wsgi.application"
 ASGI_APPLICATION = "optify.asgi.application"
 
+# Widgets render with the project's templates too (templates/widgets/: the labelled date range).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),
+    path("help/", views.help_page, name="help"),
     path("accounts/", include("accounts.urls")),
     # Billing lived under engagements/ until issue 13: the addresses users bookmarked still
     # answer, with the same page and file as reports:billing and reports:billing_csv.

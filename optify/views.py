@@ -25,6 +25,11 @@ def home(request):
     return render(request, "home.html", {"counts": counts})
 
 
+def help_page(request):
+    """What the marks, pages and emails mean; open to anyone (the sign-in page links to it)."""
+    return render(request, "help.html")
+
+
 @never_cache
 def healthz(request):
     """

@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 
+from engagements.dates import DayRangeFilter
 from engagements.filters import EngagementFilterSet
 from reports.history import OFF_TRACK_HISTORY, OFF_TRACK_NOW, filter_off_track_since
 
@@ -24,10 +25,7 @@ class ReportFilterSet(EngagementFilterSet):
     only what the viewer may see. And the start-date range.
     """
 
-    off_track_since = django_filters.DateFromToRangeFilter(
-        method="filter_off_track_since", label="Off Track Since",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
-    )
+    off_track_since = DayRangeFilter(method="filter_off_track_since", label="Off Track Since")
     off_track_mode = django_filters.ChoiceFilter(
         method="filter_nothing", label="Off Track Since means", empty_label=None,
         choices=[
@@ -36,10 +34,7 @@ class ReportFilterSet(EngagementFilterSet):
         ],
         widget=forms.RadioSelect,
     )
-    started = django_filters.DateFromToRangeFilter(
-        field_name="started_on", label="Start date",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
-    )
+    started = DayRangeFilter(field_name="started_on", label="Start date")
 
     class Meta(EngagementFilterSet.Meta):
         fields = [*EngagementFilterSet.Meta.fields, "off_track_since", "off_track_mode",

@@ -73,6 +73,7 @@ MATRIX = {
     "home": Entry(signed_in(200)),
     "healthz": Entry(expect(others=200)),
     "metrics": Entry(expect(others=404)),  # off without METRICS_TOKEN (tests/ops/test_metrics.py)
+    "help": Entry(expect(others=200)),
     "accounts:login": Entry(expect(others=302, A=200)),
     "accounts:logout": Entry(expect(others=405)),
     "accounts:password_reset": Entry(expect(others=200)),

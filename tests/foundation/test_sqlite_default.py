@@ -51,6 +51,9 @@ def test_make_run_default_serves_every_page_and_sends_nudges_as_files(tmp_path):
     seeded = run(var, "manage.py", "seed_demo", "--engagements", "40")
     assert "admin@northwind.example" in seeded
     assert (var / "optify.sqlite3").exists()
+    # `make run` leaves today's demo nudges to read, without anyone moving the clock.
+    demo_mail = "\n".join(path.read_text(errors="replace") for path in (var / "mail").glob("*"))
+    assert "Subject: " in demo_mail, "seed_demo sent no demo nudge"
 
     walked = run(var, str(SMOKE), stdin=seeded)
     assert "0 failures" in walked, walked
