@@ -30,10 +30,10 @@ class PersonTable(BaseTable):
     status = tables.Column(order_by=("status", "full_name", "email"))
     # Sortable only where an index gives the order (name, status: see User.Meta.indexes):
     # sorting 200,000 people by a joined or unindexed column costs seconds a page.
-    location = tables.Column(accessor="location__name", verbose_name="Location", default="—",
+    location = tables.Column(accessor="location__name", verbose_name="Location", default="-",
                              orderable=False)
-    invited_at = DateTimeColumn(verbose_name="Invited", default="—", orderable=False)
-    last_login = DateTimeColumn(verbose_name="Last sign-in", default="—", orderable=False)
+    invited_at = DateTimeColumn(verbose_name="Invited", default="-", orderable=False)
+    last_login = DateTimeColumn(verbose_name="Last sign-in", default="-", orderable=False)
     date_joined = DateTimeColumn(verbose_name="Added", orderable=False)
     actions = tables.Column(accessor="pk", verbose_name="Actions", orderable=False,
                             empty_values=(),

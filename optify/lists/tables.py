@@ -124,6 +124,7 @@ class BaseTable(tables.Table):
 
     class Meta:
         template_name = "django_tables2/optify_table.html"
+        default = "-"  # one mark for "nothing here" on every page
         default_columns = ()
         fixed_columns = ()
 
