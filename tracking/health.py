@@ -7,9 +7,10 @@ once or twice by then). Reported by /healthz and `manage.py check_health` (optif
 
 import datetime as dt
 import zoneinfo
+from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Company
@@ -36,24 +37,28 @@ def late_evaluations(now):
     None when every company has a finished run for its latest due day, else
     {"count": N, "companies": [{"company", "day", "due_at", "late_minutes"}, ...]} (the
     longest late first, at most LISTED). A company created after its due moment owes nothing
-    yet. Two queries: the timezones in use, then the companies late in each (a NOT EXISTS on
-    the runs' unique key), so a probe reads only the late companies however many there are.
+    yet. At most four queries, whatever the number of companies: the timezones in use, then
+    the late companies of each local day owed, so a probe reads only the late companies.
     """
-    owed, due_by_zone = Q(), {}
+    due_by_zone, zones_by_day = {}, defaultdict(list)
     for name in Company.objects.order_by().values_list("timezone", flat=True).distinct():
         day, due = last_due(zoneinfo.ZoneInfo(name), now)
+        due = due.astimezone(dt.UTC)  # compared with many UTC datetimes below: convert once
         if now - due > GRACE:
             due_by_zone[name] = (day, due)
-            finished = EvaluationRun.objects.filter(
-                company=OuterRef("pk"), day=day, finished_at__isnull=False)
-            owed |= Q(timezone=name, created_at__lte=due) & ~Exists(finished)
-    if not due_by_zone:
-        return None
-    late = sorted(
-        ((slug, *due_by_zone[name]) for slug, name in
-         Company.objects.filter(owed).values_list("slug", "timezone")),
-        key=lambda item: (item[2], item[0]),
-    )
+            zones_by_day[day].append(name)
+    late = []
+    # One query per local day owed somewhere (two, at most three, whatever the timezones):
+    # the companies of those timezones without a finished run that day, a NOT EXISTS probe
+    # of the runs' unique (company, day) index.
+    for day, names in zones_by_day.items():
+        finished = EvaluationRun.objects.filter(
+            company=OuterRef("pk"), day=day, finished_at__isnull=False)
+        rows = (Company.objects.filter(timezone__in=names).filter(~Exists(finished))
+                .values_list("slug", "timezone", "created_at"))
+        late += [(slug, day, due_by_zone[name][1]) for slug, name, created in rows
+                 if created <= due_by_zone[name][1]]
+    late.sort(key=lambda item: (item[2], item[0]))
     if not late:
         return None
     return {
@@ -62,7 +67,7 @@ def late_evaluations(now):
             {
                 "company": slug,
                 "day": day.isoformat(),
-                "due_at": due.astimezone(dt.UTC).isoformat(),
+                "due_at": due.isoformat(),
                 "late_minutes": int((now - due).total_seconds() // 60),
             }
             for slug, day, due in late[:LISTED]

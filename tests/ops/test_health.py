@@ -171,14 +171,15 @@ def test_a_worker_that_does_not_answer_its_ping_is_an_error(db, capsys):
         2, {"status": "error", "database": "ok", "worker": "error: no reply"})
 
 
-def test_the_late_check_takes_two_queries_however_many_companies(
+def test_the_late_check_takes_a_query_per_local_day_owed_however_many_companies(
     db, django_assert_num_queries
 ):
     with time_machine.travel(dt.datetime(2026, 3, 20, tzinfo=UTC), tick=False):
         for n, tz in enumerate(["UTC", "Pacific/Honolulu", "Pacific/Tongatapu"] * 4):
             factories.CompanyFactory(slug=f"c{n:02}", timezone=tz)
-    # The timezones in use; the companies late in each (no run for their day).
-    with django_assert_num_queries(2):
+    # The timezones in use; the late companies of each local day owed: the 22nd (Honolulu)
+    # and the 23rd (UTC, Tonga).
+    with django_assert_num_queries(3):
         late = late_evaluations(dt.datetime(2026, 3, 23, 12, tzinfo=UTC))
     assert late["count"] == 12
     # Honolulu's companies first: their day was due earliest (16:00 UTC on the 22nd).
