@@ -210,39 +210,39 @@ COMPUTED_COLUMNS = """
           a.future_day) AS changes_on
 """
 # Every engagement: join all events to their engagements and aggregate once (hash).
-COMPUTED_ALL = f"""
+COMPUTED_ALL = """
 agg AS (
-    SELECT x.id, {EVENT_AGGREGATES}
+    SELECT x.id, {event_aggregates}
     FROM (
         SELECT t.id, t.today, s.status, (s.starts_at AT TIME ZONE t.tz)::date AS day,
                (s.cancelled_at AT TIME ZONE t.tz)::date AS cancelled_day
-        FROM target t JOIN {{session}} s ON s.engagement_id = t.id
+        FROM target t JOIN {session} s ON s.engagement_id = t.id
         WHERE t.status = 'active'
         UNION ALL
         SELECT t.id, t.today, d.status, (d.starts_at AT TIME ZONE t.tz)::date,
                (d.cancelled_at AT TIME ZONE t.tz)::date
-        FROM target t JOIN {{call}} d ON d.engagement_id = t.id
+        FROM target t JOIN {call} d ON d.engagement_id = t.id
         WHERE t.status = 'coach_matching'
     ) x
     GROUP BY x.id
 ),
 computed AS (
-    SELECT {COMPUTED_COLUMNS} FROM target t LEFT JOIN agg a ON a.id = t.id
+    SELECT {computed_columns} FROM target t LEFT JOIN agg a ON a.id = t.id
 ),"""
 # The few due: one small aggregate per engagement, through the event indexes.
-COMPUTED_DUE = f"""
+COMPUTED_DUE = """
 computed AS (
-    SELECT {COMPUTED_COLUMNS}
+    SELECT {computed_columns}
     FROM target t CROSS JOIN LATERAL (
-        SELECT {EVENT_AGGREGATES}
+        SELECT {event_aggregates}
         FROM (
             SELECT t.today, s.status, (s.starts_at AT TIME ZONE t.tz)::date AS day,
                    (s.cancelled_at AT TIME ZONE t.tz)::date AS cancelled_day
-            FROM {{session}} s WHERE s.engagement_id = t.id AND t.status = 'active'
+            FROM {session} s WHERE s.engagement_id = t.id AND t.status = 'active'
             UNION ALL
             SELECT t.today, d.status, (d.starts_at AT TIME ZONE t.tz)::date,
                    (d.cancelled_at AT TIME ZONE t.tz)::date
-            FROM {{call}} d WHERE d.engagement_id = t.id AND t.status = 'coach_matching'
+            FROM {call} d WHERE d.engagement_id = t.id AND t.status = 'coach_matching'
         ) x
     ) a
 ),"""
@@ -256,13 +256,19 @@ DUE_ROWS = ("e.status IN ('active', 'coach_matching') AND e.progress_due_on IS N
 
 
 def _sql(due_filter):
+    """
+    EVALUATE_SQL with its parts in place. One formatting pass per template, all from one set
+    of names: each text is formatted exactly once, so none needs braces escaped for later.
+    """
+    names = {
+        "engagement": Engagement._meta.db_table, "company": Company._meta.db_table,
+        "selection": CoachSelection._meta.db_table, "session": Session._meta.db_table,
+        "call": DiscoveryCall._meta.db_table, "transition": ProgressTransition._meta.db_table,
+        "due_filter": due_filter, "event_aggregates": EVENT_AGGREGATES,
+        "computed_columns": COMPUTED_COLUMNS,
+    }
     computed = COMPUTED_ALL if due_filter == ALL_ROWS else COMPUTED_DUE
-    return EVALUATE_SQL.replace("{computed}", computed).format(
-        engagement=Engagement._meta.db_table, company=Company._meta.db_table,
-        selection=CoachSelection._meta.db_table, session=Session._meta.db_table,
-        call=DiscoveryCall._meta.db_table, transition=ProgressTransition._meta.db_table,
-        due_filter=due_filter,
-    )
+    return EVALUATE_SQL.format(computed=computed.format(**names), **names)
 
 
 @dataclass
