@@ -38,6 +38,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from engagements import people
+from engagements.lifecycle_forms import EndEarlyForm
 from engagements.models import (
     ACTIVE_STATUSES,
     AuditEvent,
@@ -668,13 +669,13 @@ def do_mark_many_complete(pks, *, by, now=None):
 
 
 def _validated_reason(reason, note):
-    # The end-early form offers the same choices; this is the rule for every caller.
-    note = (note or "").strip()
-    if reason not in Engagement.EndReason.values:
-        raise EndingRefused("Choose a reason for ending the engagement early.")
-    if reason == Engagement.EndReason.OTHER and not note:
-        raise EndingRefused("Add a note explaining the reason “Other”.")
-    return reason, note
+    # The rule is the end-early form's, for every caller (a view, the admin, a command): one
+    # copy of it, and the same words for whoever is refused.
+    form = EndEarlyForm({"reason": reason, "note": note or ""})
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        raise EndingRefused(f"Not ended early ({field}): {errors[0]}")
+    return form.cleaned_data["reason"], form.cleaned_data["note"]
 
 
 def _end_one(engagement_or_pk, *, by, status, reason, note, now):
