@@ -38,8 +38,9 @@ engagement_people_changed = Signal()
 """
 Who or where `engagement` counts for — its coachee, coach, location or running status — changed,
 from `day` on, with its start date kept: a coach selected in coach matching (`day` is the
-selection day; the status goes from coach matching to active), or an edit in the Django admin
-(`day` is the start: an admin edit may rewrite the past).
+selection day; the status goes from coach matching to active), or an edit of its coach or
+location (`day` is the start: an engagement has one coach and one location for every day it
+ran, so an edit rewrites its past).
 """
 
 
