@@ -14,6 +14,7 @@ ENDED_STATUSES = ("ended_early", "completed")
 class Progress(models.TextChoices):
     ON_TRACK = "on_track", "On Track"
     OFF_TRACK = "off_track", "Off Track"
+    PAUSED = "paused", "Paused"
     NOT_TRACKED = "not_tracked", "Not tracking"
 
 
@@ -96,6 +97,7 @@ class Engagement(models.Model):
     tracking_threshold_days = models.PositiveIntegerField(null=True, blank=True)
     offtrack_notifications_enabled = models.BooleanField(default=False)
     offtrack_reminder_every_days = models.PositiveIntegerField(null=True, blank=True)
+    early_warning_days = models.PositiveIntegerField(null=True, blank=True)
 
     # Stored progress, kept current by tracking/ (the evaluation of one and of many).
     progress = models.CharField(max_length=20, choices=Progress, default=Progress.NOT_TRACKED)
@@ -106,6 +108,11 @@ class Engagement(models.Model):
     # (Healthchecks' `alert_after`): the daily job reads only rows due on or before today.
     progress_due_on = models.DateField(null=True, blank=True)
     progress_evaluated_on = models.DateField(null=True, blank=True)
+    # On track with nothing scheduled: the day it goes off track unless something happens,
+    # counted past the pauses (rule 9); what rule 10's reason and rule 11's warning read.
+    goes_off_track_on = models.DateField(null=True, blank=True)
+    # Paused: the last day of the pause in force.
+    paused_until = models.DateField(null=True, blank=True)
 
     objects = EngagementQuerySet.as_manager()
 
@@ -138,7 +145,7 @@ class Engagement(models.Model):
                 name="engagement_kind_valid",
             ),
             models.CheckConstraint(
-                condition=Q(progress__in=["on_track", "off_track", "not_tracked"]),
+                condition=Q(progress__in=["on_track", "off_track", "paused", "not_tracked"]),
                 name="engagement_progress_valid",
             ),
             # Only a coach-matching engagement may be without a coach once it has launched.
@@ -297,6 +304,75 @@ class CoachSelection(models.Model):
         return f"{self.coach} selected on {self.selected_on}"
 
 
+MAX_PAUSE_DAYS = 90
+
+
+class Pause(models.Model):
+    """
+    A dated window (first and last day included, company-local) during which an engagement's
+    progress is not tracked: it shows Paused, nobody is nudged, and its days do not count
+    toward the threshold (DESIGN.md rule 9). Only approved pauses count; a coach's request
+    waits for an administrator. The approved pauses of one engagement never overlap (the
+    actions refuse it, under the engagement's lock), which the evaluation relies on.
+    """
+
+    class Reason(models.TextChoices):
+        LEAVE = "leave", "leave"
+        HOLIDAY = "holiday", "holiday"
+        PROGRAMME_BREAK = "programme_break", "programme break"
+        OTHER = "other", "other"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="pauses")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=20, choices=Reason)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.APPROVED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_on", "pk"]
+        indexes = [
+            # The evaluation joins an engagement's approved pauses; few rows have any.
+            models.Index(fields=["engagement", "starts_on"], name="pause_eng_starts",
+                         condition=Q(status="approved")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")),
+                                   name="pause_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(reason__in=["leave", "holiday", "programme_break", "other"]),
+                name="pause_reason_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["requested", "approved", "declined", "cancelled"]),
+                name="pause_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Pause {self.starts_on} – {self.ends_on} ({self.get_reason_display()})"
+
+    @property
+    def days(self):
+        return (self.ends_on - self.starts_on).days + 1
+
+
 class AuditEvent(models.Model):
     """
     Who did what, when: life-cycle actions on engagements and changes of a template's
@@ -319,6 +395,12 @@ class AuditEvent(models.Model):
         DISCOVERY_CALL_CANCELLED = "discovery_call_cancelled", "Discovery call cancelled"
         DISCOVERY_CALL_COMPLETED = "discovery_call_completed", "Discovery call held"
         TEMPLATE_TRACKING_CHANGED = "template_tracking_changed", "Template tracking changed"
+        PAUSED = "paused", "Tracking paused"
+        PAUSE_CHANGED = "pause_changed", "Pause changed"
+        PAUSE_ENDED = "pause_ended", "Pause ended early"
+        PAUSE_REQUESTED = "pause_requested", "Pause requested"
+        PAUSE_APPROVED = "pause_approved", "Pause approved"
+        PAUSE_DECLINED = "pause_declined", "Pause declined"
 
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(

@@ -39,6 +39,11 @@ class EngagementTemplate(models.Model):
     offtrack_reminder_every_days = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
+    # Off by default: a heads-up to the coachee and the coach N days before it would go off
+    # track with nothing scheduled (rule 11).
+    early_warning_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,4 +89,5 @@ class EngagementTemplate(models.Model):
             "tracking_threshold_days": self.tracking_threshold_days,
             "offtrack_notifications_enabled": self.offtrack_notifications_enabled,
             "offtrack_reminder_every_days": self.offtrack_reminder_every_days,
+            "early_warning_days": self.early_warning_days,
         }

@@ -11,6 +11,7 @@ from engagements.models import (
     CoachSelection,
     DiscoveryCall,
     Engagement,
+    Pause,
     Session,
 )
 from templates_app.models import EngagementKind, EngagementTemplate
@@ -90,6 +91,7 @@ class EngagementFactory(factory.django.DjangoModelFactory):
         "template.offtrack_notifications_enabled"
     )
     offtrack_reminder_every_days = factory.SelfAttribute("template.offtrack_reminder_every_days")
+    early_warning_days = factory.SelfAttribute("template.early_warning_days")
 
     class Params:
         matching = factory.Trait(
@@ -133,6 +135,17 @@ class CoachSelectionFactory(factory.django.DjangoModelFactory):
         UserFactory, company=factory.SelfAttribute("..engagement.company")
     )
     selected_on = dt.date(2026, 3, 15)
+
+
+class PauseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pause
+
+    engagement = factory.SubFactory(EngagementFactory)
+    starts_on = dt.date(2026, 3, 10)
+    ends_on = dt.date(2026, 3, 16)
+    reason = Pause.Reason.LEAVE
+    status = Pause.Status.APPROVED
 
 
 class AuditEventFactory(factory.django.DjangoModelFactory):

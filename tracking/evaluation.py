@@ -10,6 +10,7 @@ so two evaluations racing each other record each transition once (Healthchecks' 
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import DateField, DateTimeField, Value
 from django.utils import timezone
 
 from accounts.models import Company
@@ -18,6 +19,8 @@ from engagements.models import (
     CoachSelection,
     DiscoveryCall,
     Engagement,
+    Pause,
+    Progress,
     Session,
 )
 from tracking import rules
@@ -26,8 +29,14 @@ from tracking.models import ProgressTransition
 Cause = ProgressTransition.Cause
 
 
-def transition_day(result, today):
-    """A flip to Off Track happened on its off-track-since day; any other on the day noticed."""
+def transition_day(old_progress, result, today):
+    """
+    A flip from On Track to Off Track happened on its off-track-since day; any other on the
+    day noticed (a pause ending resumes an engagement already off track on the day it ends,
+    not on its off-track-since day before the pause).
+    """
+    if old_progress == Progress.PAUSED:
+        return today
     return result.off_track_since or today
 
 
@@ -39,13 +48,33 @@ def _local_day(moment, tz):
     return timezone.localtime(moment, tz).date() if moment else None
 
 
+def engagement_events_and_pauses(engagement, tz):
+    """
+    The events that count in the engagement's current phase (rules.Event) and its approved
+    pauses (rules.Pause), in one query: a UNION of the two, told apart by their columns.
+    """
+    model = DiscoveryCall if engagement.status == Engagement.Status.COACH_MATCHING else Session
+    no_day = Value(None, output_field=DateField())
+    no_moment = Value(None, output_field=DateTimeField())
+    events = model.objects.filter(engagement_id=engagement.pk).values_list(
+        "starts_at", "status", "cancelled_at", no_day, no_day
+    )
+    pauses = Pause.objects.filter(
+        engagement_id=engagement.pk, status=Pause.Status.APPROVED
+    ).values_list(no_moment, "reason", no_moment, "starts_on", "ends_on")
+    found_events, found_pauses = [], []
+    for starts_at, status, cancelled_at, starts_on, ends_on in events.union(pauses, all=True):
+        if starts_on is not None:
+            found_pauses.append(rules.Pause(starts_on, ends_on, status))
+        else:
+            found_events.append(rules.Event(_local_day(starts_at, tz), status,
+                                            _local_day(cancelled_at, tz)))
+    return found_events, found_pauses
+
+
 def engagement_events(engagement, tz):
     """The events that count in the engagement's current phase, as rules.Event values."""
-    model = DiscoveryCall if engagement.status == Engagement.Status.COACH_MATCHING else Session
-    rows = model.objects.filter(engagement_id=engagement.pk).values_list(
-        "starts_at", "status", "cancelled_at"
-    )
-    return [rules.Event(_local_day(s, tz), status, _local_day(c, tz)) for s, status, c in rows]
+    return engagement_events_and_pauses(engagement, tz)[0]
 
 
 def compute_engagement(engagement, today):
@@ -60,10 +89,11 @@ def compute_engagement(engagement, today):
             CoachSelection.objects.filter(engagement_id=engagement.pk)
             .values_list("selected_on", flat=True).first()
         )
+    events, pauses = engagement_events_and_pauses(engagement, tz)
     return rules.evaluate(
         status=engagement.status, threshold_days=engagement.tracking_threshold_days,
-        started_on=engagement.started_on, today=today,
-        events=engagement_events(engagement, tz), selected_on=selected_on,
+        started_on=engagement.started_on, today=today, events=events, selected_on=selected_on,
+        pauses=pauses,
     )
 
 
@@ -87,6 +117,8 @@ def evaluate_engagement(engagement, *, cause, today=None):
         "next_event_on": result.next_event_on,
         "progress_due_on": result.due_on,
         "progress_evaluated_on": today,
+        "goes_off_track_on": result.goes_off_track_on,
+        "paused_until": result.paused_until,
     }
     old = engagement.progress
     # Conditional on the status we believe is stored: if a concurrent evaluation changed it
@@ -103,7 +135,7 @@ def evaluate_engagement(engagement, *, cause, today=None):
         return None
     return ProgressTransition.objects.create(
         engagement_id=engagement.pk, company_id=engagement.company_id, from_status=old,
-        to_status=result.progress, day=transition_day(result, today), cause=cause,
+        to_status=result.progress, day=transition_day(old, result, today), cause=cause,
     )
 
 
@@ -124,6 +156,8 @@ def evaluate_engagement(engagement, *, cause, today=None):
 #             hash aggregate over the events; for the few due ones, a LATERAL aggregate per
 #             engagement through the (engagement_id, starts_at) indexes. (One shape for both
 #             lets the planner, misjudging the CTE's size, re-aggregate per due row.)
+#   paused    per engagement with approved pauses: the one in force, the next, and the paused
+#             days that push its off-track day back (rule 9);
 #   decided   the rules of DESIGN.md (same as tracking/rules.py);
 #   updated   the conditional UPDATE: only rows not written since we read them (xmin
 #             unchanged), so a concurrent evaluate_engagement() wins and nothing is recorded
@@ -145,31 +179,68 @@ target AS MATERIALIZED (
     WHERE {due_filter}
 ),
 {computed}
+paused AS (
+    -- An engagement's approved pauses (they never overlap), in order: whether one covers
+    -- today, when the next starts, and how many paused days after the last activity push
+    -- the off-track day back. A pause counts while the unpaused days between the last
+    -- activity and its first day are still fewer than the threshold (tracking.rules.
+    -- off_track_day); `counted` is the part of it after the last activity.
+    SELECT y.id,
+           max(y.ends_on) FILTER (WHERE y.starts_on <= y.today AND y.ends_on >= y.today)
+               AS paused_until,
+           min(y.starts_on) FILTER (WHERE y.starts_on > y.today) AS next_pause,
+           sum(y.counted) FILTER (WHERE y.unpaused_before < y.threshold)::int AS skipped
+    FROM (
+        SELECT z.*, z.first_day - z.last_activity - 1
+                    - COALESCE(sum(z.counted) OVER (
+                          PARTITION BY z.id ORDER BY z.starts_on
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                    AS unpaused_before
+        FROM (
+            SELECT c.id, c.today, c.threshold, c.last_activity, p.starts_on, p.ends_on,
+                   GREATEST(p.starts_on, c.last_activity + 1) AS first_day,
+                   CASE WHEN p.ends_on > c.last_activity
+                        THEN p.ends_on - GREATEST(p.starts_on, c.last_activity + 1) + 1
+                        ELSE 0 END AS counted
+            FROM computed c
+            JOIN {pause} p ON p.engagement_id = c.id AND p.status = 'approved'
+            WHERE c.status IN ('active', 'coach_matching')
+        ) z
+    ) y
+    GROUP BY y.id
+),
 decided AS (
-    SELECT *,
-           CASE WHEN status NOT IN ('active', 'coach_matching') OR threshold IS NULL
+    SELECT c.*, p.paused_until, p.next_pause,
+           c.last_activity + c.threshold + COALESCE(p.skipped, 0) AS off_on,
+           CASE WHEN c.status NOT IN ('active', 'coach_matching') OR c.threshold IS NULL
+                     OR c.started_on > c.today
                     THEN 'not_tracked'
-                WHEN next_event IS NOT NULL OR last_activity IS NULL
-                     OR today < last_activity + threshold
+                WHEN p.paused_until IS NOT NULL
+                    THEN 'paused'
+                WHEN c.next_event IS NOT NULL OR c.last_activity IS NULL
+                     OR c.today < c.last_activity + c.threshold + COALESCE(p.skipped, 0)
                     THEN 'on_track'
                 ELSE 'off_track'
            END AS progress
-    FROM computed
+    FROM computed c LEFT JOIN paused p ON p.id = c.id
 ),
 updated AS (
     UPDATE {engagement} e SET
         progress = d.progress,
-        off_track_since = CASE WHEN d.progress = 'off_track'
-                               THEN d.last_activity + d.threshold END,
+        off_track_since = CASE WHEN d.progress = 'off_track' THEN d.off_on END,
+        goes_off_track_on = CASE WHEN d.progress = 'on_track' AND d.next_event IS NULL
+                                 THEN d.off_on END,
+        paused_until = CASE WHEN d.progress = 'paused' THEN d.paused_until END,
         last_activity_on = CASE WHEN d.status IN ('active', 'coach_matching')
                                 THEN d.last_activity END,
         next_event_on = CASE WHEN d.status IN ('active', 'coach_matching')
                              THEN d.next_event END,
         progress_due_on = CASE
             WHEN d.status NOT IN ('active', 'coach_matching') THEN NULL
-            WHEN d.progress = 'on_track' AND d.next_event IS NULL AND d.last_activity IS NOT NULL
-                THEN LEAST(d.last_activity + d.threshold, d.changes_on)
-            ELSE d.changes_on END,
+            WHEN d.progress = 'not_tracked' THEN d.changes_on
+            ELSE LEAST(d.changes_on, d.next_pause, d.paused_until + 1,
+                       CASE WHEN d.progress = 'on_track' AND d.next_event IS NULL
+                            THEN d.off_on END) END,
         progress_evaluated_on = d.today
     FROM decided d
     WHERE e.id = d.id AND e.xmin = d.seen_xmin
@@ -178,7 +249,9 @@ updated AS (
 inserted AS (
     INSERT INTO {transition}
         (engagement_id, company_id, from_status, to_status, day, cause, run_id, created_at)
-    SELECT id, company_id, old_progress, progress, COALESCE(off_track_since, today),
+    SELECT id, company_id, old_progress, progress,
+           CASE WHEN old_progress = 'paused' THEN today
+                ELSE COALESCE(off_track_since, today) END,
            %(cause)s, %(run_id)s, now()
     FROM updated WHERE progress <> old_progress
     RETURNING 1
@@ -186,6 +259,7 @@ inserted AS (
 SELECT
     count(*) FILTER (WHERE progress = 'on_track'),
     count(*) FILTER (WHERE progress = 'off_track'),
+    count(*) FILTER (WHERE progress = 'paused'),
     count(*) FILTER (WHERE progress = 'not_tracked'),
     (SELECT count(*) FROM inserted)
 FROM updated
@@ -264,7 +338,7 @@ def _sql(due_filter):
         "engagement": Engagement._meta.db_table, "company": Company._meta.db_table,
         "selection": CoachSelection._meta.db_table, "session": Session._meta.db_table,
         "call": DiscoveryCall._meta.db_table, "transition": ProgressTransition._meta.db_table,
-        "due_filter": due_filter, "event_aggregates": EVENT_AGGREGATES,
+        "pause": Pause._meta.db_table, "due_filter": due_filter, "event_aggregates": EVENT_AGGREGATES,
         "computed_columns": COMPUTED_COLUMNS,
     }
     computed = COMPUTED_ALL if due_filter == ALL_ROWS else COMPUTED_DUE
@@ -279,10 +353,11 @@ class Counts:
     off_track: int = 0
     not_tracked: int = 0
     transitions: int = 0
+    paused: int = 0
 
     @property
     def evaluated(self):
-        return self.on_track + self.off_track + self.not_tracked
+        return self.on_track + self.off_track + self.paused + self.not_tracked
 
 
 def evaluate_many(days_by_company, *, cause, only_due=False, run=None):
@@ -306,8 +381,8 @@ def evaluate_many(days_by_company, *, cause, only_due=False, run=None):
     }
     with connection.cursor() as cursor:
         cursor.execute(_sql(DUE_ROWS if only_due else ALL_ROWS), params)
-        on_track, off_track, not_tracked, transitions = cursor.fetchone()
-    return Counts(on_track, off_track, not_tracked, transitions)
+        on_track, off_track, paused, not_tracked, transitions = cursor.fetchone()
+    return Counts(on_track, off_track, not_tracked, transitions, paused)
 
 
 def _evaluate_many_one_by_one(days_by_company, *, cause, only_due, run):

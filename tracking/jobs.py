@@ -60,6 +60,7 @@ def run_daily_evaluation(company, day, *, dry_run=False):
         run.evaluated = counts.evaluated
         run.on_track = counts.on_track
         run.off_track = counts.off_track
+        run.paused = counts.paused
         run.not_tracked = counts.not_tracked
         run.transitions_count = counts.transitions
         run.finished_at = timezone.now()

@@ -18,6 +18,8 @@ class ProgressTransition(models.Model):
         END = "end", "Engagement ended"
         EDIT = "edit", "Engagement edited"
         MANUAL = "manual", "Manual evaluation"
+        PAUSE = "pause", "Pause change"
+        EDIT = "edit", "Engagement edited"
 
     engagement = models.ForeignKey(
         "engagements.Engagement", on_delete=models.CASCADE, related_name="progress_transitions"
@@ -64,6 +66,7 @@ class EvaluationRun(models.Model):
     evaluated = models.PositiveIntegerField(default=0)
     on_track = models.PositiveIntegerField(default=0)
     off_track = models.PositiveIntegerField(default=0)
+    paused = models.PositiveIntegerField(default=0)
     not_tracked = models.PositiveIntegerField(default=0)
     transitions_count = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)

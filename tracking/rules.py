@@ -31,6 +31,18 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Pause:
+    """An approved pause of tracking, first and last day included (company-local dates)."""
+
+    starts_on: dt.date
+    ends_on: dt.date
+    reason: str = ""
+
+    def covers(self, day):
+        return self.starts_on <= day <= self.ends_on
+
+
+@dataclass(frozen=True)
 class Result:
     progress: str
     last_activity_on: dt.date | None = None
@@ -39,18 +51,46 @@ class Result:
     # The next day on which time alone can change any of the above (Healthchecks'
     # `alert_after`): the daily job re-evaluates the engagement on that day, not before.
     due_on: dt.date | None = None
+    # On track with nothing scheduled: the day it goes off track unless something happens
+    # (rule 10's "off track on 30 Mar", rule 11's early warning count back from it).
+    goes_off_track_on: dt.date | None = None
+    # Paused: the last day of the pause that covers today.
+    paused_until: dt.date | None = None
 
 
 NOT_TRACKED = Result(Progress.NOT_TRACKED)
+DAY = dt.timedelta(days=1)
 
 
-def evaluate(*, status, threshold_days, started_on, today, events=(), selected_on=None):
+def off_track_day(last_activity, threshold_days, pauses=()):
+    """
+    The day the engagement goes off track if nothing happens after `last_activity`: the days
+    after it are numbered, skipping paused ones, and it is the day numbered `threshold_days`
+    (rule 9). Without pauses, `last_activity + threshold_days` (rule 5). `pauses` do not
+    overlap (the actions refuse overlapping ones).
+    """
+    day, remaining = last_activity, threshold_days
+    for pause in sorted(pauses, key=lambda p: p.starts_on):
+        if pause.ends_on <= day:
+            continue
+        first = max(pause.starts_on, day + DAY)
+        unpaused = (first - day).days - 1          # the days between `day` and the pause
+        if unpaused >= remaining:
+            break
+        remaining -= unpaused
+        day = pause.ends_on
+    return day + dt.timedelta(days=remaining)
+
+
+def evaluate(*, status, threshold_days, started_on, today, events=(), selected_on=None,
+             pauses=()):
     """
     Progress of one engagement on `today`.
 
     `events` are the events that count in the engagement's current phase: its discovery calls
     while it is in coach matching, its sessions otherwise. `selected_on` is the coach
     selection date of a coach-matching engagement that has become active (it is activity).
+    `pauses` are its approved pauses (rules.Pause), which do not overlap.
     """
     if status not in ACTIVE_STATUSES:
         return NOT_TRACKED
@@ -71,12 +111,25 @@ def evaluate(*, status, threshold_days, started_on, today, events=(), selected_o
     changes_on = min([d for d in clock if d > today] + [e.day for e in events if e.day > today],
                      default=None)
 
-    if threshold_days is None:
+    # Rule 8: nothing is tracked (nor recorded) before the clock starts.
+    if threshold_days is None or (started_on is not None and started_on > today):
         return Result(Progress.NOT_TRACKED, last_activity, next_event, None, changes_on)
+
+    # A pause starting, or the one in force ending, changes the status when its day comes.
+    covering = [p for p in pauses if p.covers(today)]
+    paused_until = max((p.ends_on for p in covering), default=None)
+    pause_days = [p.starts_on for p in pauses if p.starts_on > today]
+    if paused_until is not None:
+        pause_days.append(paused_until + DAY)
+    changes_on = min([d for d in (changes_on, *pause_days) if d is not None], default=None)
+
+    if paused_until is not None:
+        return Result(Progress.PAUSED, last_activity, next_event, None, changes_on,
+                      paused_until=paused_until)
     if next_event is not None or last_activity is None:
         return Result(Progress.ON_TRACK, last_activity, next_event, None, changes_on)
-    goes_off_on = last_activity + dt.timedelta(days=threshold_days)
+    goes_off_on = off_track_day(last_activity, threshold_days, pauses)
     if today < goes_off_on:
         due = min(goes_off_on, changes_on) if changes_on else goes_off_on
-        return Result(Progress.ON_TRACK, last_activity, None, None, due)
+        return Result(Progress.ON_TRACK, last_activity, None, None, due, goes_off_on)
     return Result(Progress.OFF_TRACK, last_activity, None, goes_off_on, changes_on)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Company
-from engagements.models import CoachSelection, DiscoveryCall, Engagement, Session
+from engagements.models import CoachSelection, DiscoveryCall, Engagement, Pause, Session
 from tests import factories
 from tracking.evaluation import Cause, compute_engagement, evaluate_engagement, evaluate_many
 
@@ -28,6 +28,14 @@ event = st.fixed_dictionaries({
     "status": st.sampled_from(["scheduled", "completed", "cancelled"]),
     "cancelled_offset": st.integers(-30, 0),
 })
+# Pauses around today, so that "today is the last paused day", "the threshold day falls inside
+# a pause" and "the last activity lies inside a pause" come up often; overlapping ones are
+# dropped in build(), as the actions refuse them. A requested pause does not count.
+pause = st.fixed_dictionaries({
+    "offset": st.integers(-30, 15),
+    "days": st.integers(1, 12),
+    "status": st.sampled_from(["approved", "approved", "approved", "requested"]),
+})
 # Small ranges, so that "exactly T days" and "today is the event day" come up often.
 threshold = st.one_of(st.none(), st.integers(1, 20),
                       st.integers(1, 3).map(lambda weeks: weeks * 7))
@@ -38,6 +46,7 @@ engagement = st.fixed_dictionaries({
     "started_offset": st.integers(-30, 3),
     "selected_after": st.integers(0, 30),
     "events": st.lists(event, max_size=5),
+    "pauses": st.lists(pause, max_size=3),
 })
 history = st.fixed_dictionaries({
     "tz": st.sampled_from(TIMEZONES),
@@ -49,11 +58,12 @@ history = st.fixed_dictionaries({
 
 def snapshot(e):
     return (e.progress, e.last_activity_on, e.next_event_on, e.off_track_since,
-            e.progress_due_on)
+            e.progress_due_on, e.goes_off_track_on, e.paused_until)
 
 
 def result_tuple(r):
-    return (r.progress, r.last_activity_on, r.next_event_on, r.off_track_since, r.due_on)
+    return (r.progress, r.last_activity_on, r.next_event_on, r.off_track_since, r.due_on,
+            r.goes_off_track_on, r.paused_until)
 
 
 def build(company, people, today, spec):
@@ -85,6 +95,16 @@ def build(company, people, today, spec):
             DiscoveryCall.objects.create(coach=people["coach"], **fields)
         else:
             Session.objects.create(**fields)
+    taken = []
+    for p in spec["pauses"]:
+        first = today + dt.timedelta(p["offset"])
+        last = first + dt.timedelta(p["days"] - 1)
+        if p["status"] == "approved":
+            if any(first <= end and start <= last for start, end in taken):
+                continue
+            taken.append((first, last))
+        Pause.objects.create(engagement=e, starts_on=first, ends_on=last, reason="leave",
+                             status=p["status"])
     return e
 
 

@@ -73,6 +73,7 @@ def test_a_threshold_of_one_day_goes_off_track_the_next_day():
 
 
 def test_a_clock_start_still_to_come_is_due_on_that_day():
+    # Rule 8 (added after this test was written): not tracked before the start.
     result = rules(D(2026, 3, 1))
     assert (result.progress, result.last_activity_on, result.due_on) == (
-        Progress.ON_TRACK, None, START)
+        Progress.NOT_TRACKED, None, START)
