@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from engagements.models import Engagement, Progress
+from engagements.reasons import progress_reason, reason_cell, reason_fields
 from engagements.visibility import PROGRESS_HIDDEN, by_progress
 from optify.links import url_pattern
 from optify.lists.export import HIDDEN, person
@@ -24,6 +25,12 @@ EXCLAMATION_ICON = mark_safe(
 EMPTY = "-"
 CSV_EMPTY = "—"
 
+PAUSE_ICON = mark_safe(
+    '<svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><circle cx="10" cy="10" '
+    'r="9" fill="currentColor"/><path d="M7.5 6v8M12.5 6v8" stroke="#fff" stroke-width="2.2" '
+    'stroke-linecap="round"/></svg>'
+)
+
 STATUS_BADGES = {
     Engagement.Status.ACTIVE: "badge-active",
     Engagement.Status.COACH_MATCHING: "badge-matching",
@@ -32,24 +39,42 @@ STATUS_BADGES = {
 }
 
 
-def progress_html(seen_progress):
-    """The On/Off Track cell: an icon *and* words, so colour is never the only signal."""
+def progress_html(seen_progress, reason=""):
+    """
+    The On/Off Track cell: an icon *and* words, so colour is never the only signal. `reason`
+    (rule 10, only for a viewer who may see progress) becomes its title.
+    """
     if seen_progress == Progress.ON_TRACK:
-        return format_html('<span class="progress progress-on">{} On Track</span>', CHECK_ICON)
-    if seen_progress == Progress.OFF_TRACK:
-        return format_html(
+        html = format_html('<span class="progress progress-on">{} On Track</span>', CHECK_ICON)
+    elif seen_progress == Progress.OFF_TRACK:
+        html = format_html(
             '<span class="progress progress-off">{} Off Track</span>', EXCLAMATION_ICON
         )
-    return mark_safe(
-        '<span class="progress progress-none" aria-hidden="true">-</span>'
-        '<span class="visually-hidden">Not tracked</span>'
-    )
+    elif seen_progress == Progress.PAUSED:
+        html = format_html('<span class="progress progress-paused">{} Paused</span>',
+                           PAUSE_ICON)
+    else:
+        html = mark_safe(
+            '<span class="progress progress-none" aria-hidden="true">-</span>'
+            '<span class="visually-hidden">Not tracked</span>'
+        )
+    if reason:
+        return format_html('<span class="progress-reason" title="{}">{}</span>', reason, html)
+    return html
+
+
+def seen_reason(record):
+    """Rule 10's reason for a row, to a viewer who may see its progress; else nothing."""
+    if getattr(record, "seen_progress", PROGRESS_HIDDEN) == PROGRESS_HIDDEN:
+        return ""
+    return progress_reason(record, getattr(record, "pause_reason", None) or "")
 
 
 # How the progress column reads in CSV: its words, and "-" where not tracked or not seen.
 PROGRESS_LABELS = {
     Progress.ON_TRACK: "On Track",
     Progress.OFF_TRACK: "Off Track",
+    Progress.PAUSED: "Paused",
     Progress.NOT_TRACKED: HIDDEN,
     PROGRESS_HIDDEN: HIDDEN,
 }
@@ -87,6 +112,9 @@ class EngagementTable(BaseTable):
         accessor="seen_progress", verbose_name="On/Off Track", empty_values=(),
         order_by=("seen_progress",),
     )
+    progress_reason = tables.Column(
+        accessor="pk", verbose_name="Why (progress)", orderable=False, empty_values=(),
+    )
     off_track_since = DateColumn(
         accessor="seen_off_track_since", verbose_name="Off track since", default="-",
         order_by=("seen_off_track_since",),
@@ -120,6 +148,10 @@ class EngagementTable(BaseTable):
         "next_event_on": {"empty": CSV_EMPTY},
         "progress": {"kind": "choice", "labels": PROGRESS_LABELS},
         "days_until_off_track": {"kind": "days_until"},
+        # Rule 10's reason, composed from the row's stored fields by engagements/reasons.py,
+        # the one spelling of it everywhere; "-" where the viewer may not see progress.
+        "progress_reason": {"kind": "python", "empty": HIDDEN, "value": reason_fields(),
+                            "format": reason_cell},
     }
 
     class Meta(BaseTable.Meta):
@@ -189,8 +221,14 @@ class EngagementTable(BaseTable):
             STATUS_BADGES.get(record.status, ""), record.get_status_display(),
         )
 
-    def render_progress(self, value):
-        return progress_html(value)
+    def render_progress(self, record, value):
+        return progress_html(value, seen_reason(record))
+
+    def render_progress_reason(self, record):
+        return seen_reason(record) or HIDDEN
+
+    def value_progress_reason(self, record):
+        return seen_reason(record) or HIDDEN
 
     def _company_today(self, company):
         if company.pk not in self._todays:

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, DateField, Value, When
+from django.db.models import Case, DateField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +11,8 @@ from engagements import actions
 from engagements.expressions import AddDays
 from engagements.filters import EngagementFilterSet
 from engagements.forms import DiscoveryCallForm, SelectCoachForm, SessionForm
-from engagements.models import Engagement, Progress
+from engagements.models import Engagement, Pause, Progress
+from engagements.reasons import progress_reason
 from engagements.tables import EngagementTable, progress_html
 from optify.lists.views import BaseListView
 
@@ -24,9 +25,11 @@ def with_list_annotations(queryset):
     nothing else happens — the threshold after its next scheduled event, or else after its
     last activity.
     """
-    projected = AddDays(
+    # Nothing scheduled: the stored day, counted past pauses. Else the threshold after the
+    # next scheduled event (whatever pauses may come).
+    projected = Coalesce("goes_off_track_on", AddDays(
         Coalesce("next_event_on", "last_activity_on", "started_on"), "tracking_threshold_days"
-    )
+    ))
     # Joined: what the default columns show and sort on. Fetched apart, by the page's ids:
     # the company (its local "today") and the owner. Two more joins made PostgreSQL spend
     # ~25 ms of every page planning the join order (7 relations) for a 20 ms query.
@@ -37,8 +40,29 @@ def with_list_annotations(queryset):
             When(seen_progress=Progress.ON_TRACK, tracking_threshold_days__isnull=False,
                  then=projected),
             default=Value(None, output_field=DateField()),
-        )
+        ),
+        pause_reason=pause_reason(),
     )
+
+
+def current_pause_reason(engagement):
+    if engagement.progress != Progress.PAUSED:
+        return ""
+    return engagement.pauses.filter(status=Pause.Status.APPROVED,
+                                    ends_on=engagement.paused_until).values_list(
+        "reason", flat=True).first() or ""
+
+
+def pause_reason():
+    """
+    The reason of the pause in force, for rule 10's "Paused until 14 Apr (leave)": the pause
+    that ends on the stored `paused_until`. Inside a CASE, so that PostgreSQL runs the
+    subquery for paused rows only.
+    """
+    return Case(When(progress=Progress.PAUSED, then=Subquery(
+        Pause.objects.filter(engagement_id=OuterRef("pk"), status=Pause.Status.APPROVED,
+                             ends_on=OuterRef("paused_until")).values("reason")[:1]
+    )), default=Value(""))
 
 
 class EngagementListView(BaseListView):
@@ -100,6 +124,8 @@ def engagement_detail(request, pk, *, forms=None):
     context = {
         "engagement": engagement,
         "progress": progress_html(engagement.seen_progress),
+        "progress_reason": (progress_reason(engagement, current_pause_reason(engagement))
+                            if engagement.sees_progress else ""),
         "sessions": engagement.sessions.order_by("-starts_at"),
         "calls": engagement.discovery_calls.select_related("coach").order_by("-starts_at"),
         "transitions": (engagement.progress_transitions.order_by("-day", "-pk")

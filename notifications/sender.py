@@ -27,6 +27,7 @@ import logging
 import secrets
 import smtplib
 import time
+from types import SimpleNamespace
 
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
@@ -37,6 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagements.models import Engagement, Progress
+from engagements.reasons import progress_reason
 from engagements.visibility import by_progress
 from notifications.emails import build_email
 from notifications.models import Nudge, NudgeItem, NudgePreference, Role
@@ -76,6 +78,12 @@ def message_id_for(nudge):
     return f"<nudge-{nudge.pk}@{domain}>"
 
 
+# What engagements/reasons.py reads of an engagement, fetched with the digest's rows.
+REASON_FIELDS = ("progress", "started_on", "ended_on", "last_activity_on", "next_event_on",
+                 "off_track_since", "goes_off_track_on", "paused_until",
+                 "progress_evaluated_on", "tracking_threshold_days")
+
+
 def digest_items(nudge):
     """
     The engagements this nudge may still show, read through `restrict(recipient)` so that
@@ -104,6 +112,7 @@ def digest_items(nudge):
             owner=F("engagement__owner__full_name"),
             status=F("engagement__status"),
             template=F("engagement__template__name"),
+            **{f"e_{name}": F(f"engagement__{name}") for name in REASON_FIELDS},
         )
     )
     url = engagement_url_pattern()
@@ -115,6 +124,9 @@ def digest_items(nudge):
         row["reminder"] = row["reason"] == NudgeItem.Reason.REMINDER
         # Still finding a coach: what is missing is a discovery call, not a session.
         row["matching"] = row["status"] == Engagement.Status.COACH_MATCHING
+        # Rule 10: every nudge says why, from the engagement's stored fields.
+        row["why"] = progress_reason(SimpleNamespace(
+            status=row["status"], **{name: row.pop(f"e_{name}") for name in REASON_FIELDS}))
         yield row
 
 

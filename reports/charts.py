@@ -57,7 +57,8 @@ def axis_top(value):
 
 def trend_chart(weeks):
     """Geometry for templates/reports/_trend_chart.html from `history.summary()`."""
-    top_value = axis_top(max([p.on_track for p in weeks] + [p.off_track for p in weeks] + [0]))
+    top_value = axis_top(max([p.on_track for p in weeks] + [p.off_track for p in weeks]
+                             + [p.paused for p in weeks] + [0]))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(weeks) - 1, 1)
@@ -80,6 +81,8 @@ def trend_chart(weeks):
 
     on = series("on_track", "On track", below=False)
     off = series("off_track", "Off track", below=True)
+    # Paused only where something was: most programmes never pause, and their chart stays two.
+    paused = [series("paused", "Paused", below=True)] if any(w.paused for w in weeks) else []
     gridlines = [
         {"y": y_of(top_value * i / 4), "value": _fmt(top_value * i / 4)} for i in range(5)
     ]
@@ -90,7 +93,7 @@ def trend_chart(weeks):
     return {
         "width": WIDTH, "height": HEIGHT, "left": LEFT, "axis_x": LEFT - 6, "right": WIDTH - RIGHT,
         "bottom": HEIGHT - BOTTOM, "xlabel_y": HEIGHT - BOTTOM + 18,
-        "series": [on, off], "gridlines": gridlines, "xlabels": xlabels, "weeks": weeks,
+        "series": [on, off, *paused], "gridlines": gridlines, "xlabels": xlabels, "weeks": weeks,
     }
 
 

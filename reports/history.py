@@ -52,6 +52,7 @@ class WeekPoint:
     day: dt.date
     on_track: int
     off_track: int
+    paused: int = 0
 
 
 def week_ends(today, weeks=12):
@@ -73,7 +74,8 @@ def _weeks_from_changes(ends, current, changes):
     """
     points = []
     for end in ends:
-        counts = {Progress.ON_TRACK: current["on_track"], Progress.OFF_TRACK: current["off_track"]}
+        counts = {Progress.ON_TRACK: current["on_track"], Progress.OFF_TRACK: current["off_track"],
+                  Progress.PAUSED: getattr(current, "paused", 0)}
         for day, src, dst, n in changes:
             if day > end:
                 if dst in counts:
@@ -82,7 +84,8 @@ def _weeks_from_changes(ends, current, changes):
                     counts[src] += n
         points.append(WeekPoint(week_start=end - dt.timedelta(days=end.weekday()), day=end,
                                 on_track=counts[Progress.ON_TRACK],
-                                off_track=counts[Progress.OFF_TRACK]))
+                                off_track=counts[Progress.OFF_TRACK],
+                                paused=counts[Progress.PAUSED]))
     return points
 
 
@@ -137,13 +140,25 @@ def _totals(querysets):
     counts = {}
     for progress, n in per_progress.values_list("seen_progress", "n"):
         counts[progress] = counts.get(progress, 0) + n
-    return {
+    return Totals({
         "total": sum(counts.values()),
         "on_track": counts.get(Progress.ON_TRACK, 0),
         "off_track": counts.get(Progress.OFF_TRACK, 0),
         "not_tracked": counts.get(Progress.NOT_TRACKED, 0),
         "hidden": counts.get(PROGRESS_HIDDEN, 0),
-    }
+    }, paused=counts.get(Progress.PAUSED, 0))
+
+
+class Totals(dict):
+    """
+    The report's counts by the progress the viewer sees. Paused (rule 9, added later) is an
+    attribute beside the keys every caller already reads; `total` counts it too. Templates
+    read `totals.paused` either way.
+    """
+
+    def __init__(self, counts, *, paused=0):
+        super().__init__(counts)
+        self.paused = paused
 
 
 def _union(querysets):

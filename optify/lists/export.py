@@ -54,15 +54,18 @@ class ExportColumn:
     """
     How one table column is written to CSV. `value` is an ORM expression for the raw value
     (what the table's cell shows); `kind` picks the formatting rule: "text" (formula-escaped),
-    "date" (ISO), "choice" (its label from `labels`) or "days_until" (whole days from the
-    row's company-local today to the date, never below 0, as the table shows); `empty` is
-    what an empty value reads: the table column's `default`.
+    "date" (ISO), "choice" (its label from `labels`), "days_until" (whole days from the
+    row's company-local today to the date, never below 0, as the table shows) or "python"
+    (the text `format(value)` returns, for a cell composed in Python: a file with such a
+    column is written by the Python path); `empty` is what an empty value reads: the table
+    column's `default`.
     """
 
     value: object
     kind: str = "text"
     labels: dict = field(default_factory=dict)
     empty: str = ""
+    format: object = None
 
 
 def export_columns(table_class):
@@ -111,6 +114,8 @@ def format_cell(column, value, now, tz):
         return str(max((value - today).days, 0))
     if column.kind == "choice":
         return column.labels.get(value, value)
+    if column.kind == "python":
+        return column.format(value)
     text = str(value)
     if column.kind == "text" and text.startswith(FORMULA_STARTS) and text != HIDDEN:
         return "'" + text
@@ -212,6 +217,8 @@ def csv_stream(queryset, table_class, names, headers, now=None, use_copy=None):
     registry = export_columns(table_class)
     columns = [registry[name] for name in names]
     yield ("\ufeff" + csv_line(headers)).encode()
+    if any(column.kind == "python" for column in columns):
+        use_copy = False
     rows = copy_rows if use_copy else python_rows
     yield from rows(queryset, columns, now)
 
