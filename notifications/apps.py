@@ -7,16 +7,18 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from notifications.outbox import on_evaluation_committing
+        from notifications.outbox import on_evaluation_committing, on_progress_flipped
         from notifications.tasks import SEND_EVERY_SECONDS
         from optify.celery import app as celery_app
-        from tracking.signals import evaluation_committing
+        from tracking.signals import evaluation_committing, progress_flipped
 
         # The daily evaluation announces its run inside its transaction; the outbox is
         # written there too, so status changes and nudges commit (or roll back) together.
         evaluation_committing.connect(
             on_evaluation_committing, dispatch_uid="notifications.build_outbox"
         )
+        # And so do the at-once evaluations of one engagement, for their flips to Off Track.
+        progress_flipped.connect(on_progress_flipped, dispatch_uid="notifications.flip_outbox")
 
         # The sender's safety net: pending rows (retries, a lost enqueue) go out within a
         # minute. OPTIFY_BEAT_EVERY_SECONDS shortens it for the end-to-end test, as for tracking.

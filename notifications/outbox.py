@@ -8,14 +8,20 @@ written. It costs two statements whatever the number of engagements, recipients 
 1. INSERT one `Nudge` per (recipient, role) that has something due ... ON CONFLICT DO NOTHING;
 2. INSERT one `NudgeItem` per (nudge, engagement) ... ON CONFLICT DO NOTHING.
 
+The day's early warnings (rule 11) are rows of the same statements, in the role
+"early_warning": a digest of their own, with their own switch. Flips to Off Track found at
+once (not by the daily run) are handed over by `hand_over_flips`, with the same rows.
+
 Because both are in the evaluation's transaction, a crash either loses the status changes and
 the nudges together (the re-run recreates both) or keeps both (the sender finds the rows).
 The unique keys make a re-run for the same day add nothing.
 """
 
+import datetime as dt
 import logging
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -38,14 +44,15 @@ WITH due AS (
            e.location_id, e.off_track_since, %(reason_off_track)s AS reason
       FROM {transition} t
       JOIN {engagement} e ON e.id = t.engagement_id
-     WHERE t.run_id = %(run)s AND t.to_status = %(off_track)s
+     WHERE {flips} AND t.to_status = %(off_track)s
        AND e.progress = %(off_track)s AND e.offtrack_notifications_enabled
     UNION ALL
     -- The optional reminder: every N days while it stays off track (N snapshotted at launch).
     SELECT e.id, e.company_id, e.coachee_id, e.coach_id, e.owner_id,
            e.location_id, e.off_track_since, %(reason_reminder)s
       FROM {engagement} e
-     WHERE e.company_id = %(company)s AND e.status IN (%(active)s, %(coach_matching)s)
+     WHERE %(daily)s AND e.company_id = %(company)s
+       AND e.status IN (%(active)s, %(coach_matching)s)
        AND e.progress = %(off_track)s AND e.offtrack_notifications_enabled
        AND e.offtrack_reminder_every_days IS NOT NULL
        AND e.off_track_since < %(day)s
@@ -71,6 +78,22 @@ eligible AS (
      WHERE u.status IN (%(user_active)s, %(user_invited)s)
        AND NOT EXISTS (SELECT 1 FROM {preference} p
                         WHERE p.user_id = r.user_id AND p.role = r.role AND NOT p.enabled)
+    UNION ALL
+    -- Rule 11: on-track engagements with nothing scheduled that go off track exactly W days
+    -- from the run's day (W snapshotted at launch): a heads-up to the coachee and the coach.
+    SELECT x.engagement_id, %(reason_early_warning)s, x.off_on, u.id, %(role_early_warning)s
+      FROM (SELECT e.id AS engagement_id, e.goes_off_track_on AS off_on,
+                   e.coachee_id AS coachee_id, e.coach_id AS coach_id
+              FROM {engagement} e
+             WHERE %(daily)s AND e.company_id = %(company)s
+               AND e.status IN (%(active)s, %(coach_matching)s) AND e.progress = %(on_track)s
+               AND e.next_event_on IS NULL AND e.early_warning_days IS NOT NULL
+               AND {warn_on} = %(day)s) x
+      JOIN {user} u ON u.id IN (x.coachee_id, x.coach_id)
+     WHERE u.status IN (%(user_active)s, %(user_invited)s)
+       AND NOT EXISTS (SELECT 1 FROM {preference} p
+                        WHERE p.user_id = u.id AND p.role = %(role_early_warning)s
+                          AND NOT p.enabled)
 )
 """
 
@@ -97,14 +120,57 @@ ON CONFLICT (nudge_id, engagement_id) DO NOTHING
 """
 
 
+# An at-once flip (a session moved, an edit, a pause ending) joins the recipient's digest of
+# the day while it is still pending; once that one is on its way it waits for the next day's,
+# due at the evaluation hour: still one email per recipient, role and day, and the engagement
+# in at most one of them per day (the item's unique key within a nudge, and the day's nudge).
+_AT_ONCE_DAY = """
+CASE WHEN EXISTS (SELECT 1 FROM {nudge} n0
+                   WHERE n0.recipient_id = el.user_id AND n0.role = el.role
+                     AND n0.company_id = %(company)s AND n0.day = %(day)s
+                     AND n0.status <> %(pending)s)
+     THEN {then} ELSE {otherwise} END
+"""
+
+_INSERT_AT_ONCE_NUDGES_SQL = """
+INSERT INTO {nudge} (company_id, recipient_id, role, day, status, attempts, next_attempt_at,
+                     message_id, last_error, created_at)
+SELECT DISTINCT %(company)s, el.user_id, el.role, {day}, %(pending)s, 0, {attempt}, '', '',
+       %(now)s
+  FROM eligible el WHERE TRUE
+ON CONFLICT (recipient_id, role, company_id, day) DO NOTHING
+RETURNING role
+"""
+
+_INSERT_AT_ONCE_ITEMS_SQL = """
+INSERT INTO {item} (nudge_id, engagement_id, reason, off_track_since)
+SELECT n.id, el.engagement_id, el.reason, el.off_track_since
+  FROM eligible el
+  JOIN {nudge} n ON n.id = (
+       SELECT n2.id FROM {nudge} n2
+        WHERE n2.recipient_id = el.user_id AND n2.role = el.role
+          AND n2.company_id = %(company)s AND n2.day IN (%(day)s, %(next_day)s)
+          AND n2.status = %(pending)s
+        ORDER BY n2.day LIMIT 1)
+ WHERE NOT EXISTS (
+       SELECT 1 FROM {item} i JOIN {nudge} n3 ON n3.id = i.nudge_id
+        WHERE i.engagement_id = el.engagement_id AND n3.recipient_id = el.user_id
+          AND n3.role = el.role AND n3.day = %(day)s)
+ON CONFLICT (nudge_id, engagement_id) DO NOTHING
+"""
+
+
 # The choices the statements compare with, passed as parameters from their TextChoices, so that
 # the SQL never spells a status of its own.
 CHOICES = {
     "active": Engagement.Status.ACTIVE,
     "coach_matching": Engagement.Status.COACH_MATCHING,
     "off_track": Progress.OFF_TRACK,
+    "on_track": Progress.ON_TRACK,
     "reason_off_track": NudgeItem.Reason.OFF_TRACK,
     "reason_reminder": NudgeItem.Reason.REMINDER,
+    "reason_early_warning": NudgeItem.Reason.EARLY_WARNING,
+    "role_early_warning": Role.EARLY_WARNING,
     "role_coachee": Role.COACHEE,
     "role_coach": Role.COACH,
     "role_administrator": Role.ADMINISTRATOR,
@@ -129,6 +195,11 @@ def _tables():
             if connection.vendor == "postgresql"
             else "CAST(julianday(%(day)s) - julianday(e.off_track_since) AS INTEGER)"
         ),
+        "warn_on": (
+            "e.goes_off_track_on - e.early_warning_days"
+            if connection.vendor == "postgresql"
+            else "date(e.goes_off_track_on, '-' || e.early_warning_days || ' days')"
+        ),
     }
 
 
@@ -139,9 +210,9 @@ def build_outbox(run):
     nudges created (0 on a re-run).
     """
     tables = _tables()
-    eligible = _ELIGIBLE_SQL.format(**tables)
+    eligible = _ELIGIBLE_SQL.format(flips="t.run_id = %(run)s", **tables)
     params = {"run": run.pk, "company": run.company_id, "day": run.day, "now": timezone.now(),
-              **CHOICES}
+              "daily": True, **CHOICES}
     with connection.cursor() as cursor:
         cursor.execute(eligible + _INSERT_NUDGES_SQL.format(**tables), params)
         roles = [role for (role,) in cursor.fetchall()]
@@ -155,10 +226,71 @@ def build_outbox(run):
     return created
 
 
+def build_outbox_for_flip(transition, today, tz):
+    """
+    Writes the nudges owed for one at-once flip to Off Track (`transition`, found on the
+    company-local day `today`; `tz` the company's timezone) in the caller's transaction. Two
+    statements. Returns the number of nudges created.
+    """
+    tables = _tables()
+    eligible = _ELIGIBLE_SQL.format(flips="t.id = %(transition)s", **tables)
+    next_day = today + dt.timedelta(days=1)
+    params = {
+        "transition": transition.pk, "company": transition.company_id, "day": today,
+        "next_day": next_day, "now": timezone.now(), "daily": False, "run": None,
+        "later": dt.datetime.combine(next_day, dt.time(settings.PROGRESS_EVALUATION_HOUR),
+                                     tzinfo=tz).astimezone(dt.UTC),
+        **CHOICES,
+    }
+    nudges = _INSERT_AT_ONCE_NUDGES_SQL.format(
+        day=_AT_ONCE_DAY.format(then="%(next_day)s", otherwise="%(day)s", **tables),
+        attempt=_AT_ONCE_DAY.format(then="%(later)s", otherwise="%(now)s", **tables),
+        **tables)
+    with connection.cursor() as cursor:
+        cursor.execute(eligible + nudges, params)
+        roles = [role for (role,) in cursor.fetchall()]
+        cursor.execute(eligible + _INSERT_AT_ONCE_ITEMS_SQL.format(**tables), params)
+        items = cursor.rowcount
+    metrics.nudges_queued(roles)
+    logger.info("outbox_built_at_once", extra={
+        "company": transition.company_id, "day": today, "transition": transition.pk,
+        "nudges": len(roles), "items": items})
+    return len(roles)
+
+
+def hand_over_flips(limit=500):
+    """
+    The outbox step for flips to Off Track found at once (a session moved back to its real
+    date, an edit, a pause ended early): the flip's transaction marked its transition
+    `awaits_outbox`; here, in one transaction per batch, its nudges are written and the mark
+    cleared, so each is nudged exactly once (SKIP LOCKED: two senders never take the same).
+    The day is the company-local day the flip was found. Run before each sending (tasks.py).
+    Returns the number of flips handed over.
+    """
+    with transaction.atomic():
+        flips = list(
+            ProgressTransition.objects.filter(awaits_outbox=True)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("company").order_by("pk")[:limit]
+        )
+        for flip in flips:
+            build_outbox_for_flip(flip, flip.company.local_today(flip.created_at),
+                                  flip.company.tzinfo)
+        if flips:
+            ProgressTransition.objects.filter(pk__in=[f.pk for f in flips]).update(
+                awaits_outbox=False)
+    return len(flips)
+
+
+def on_progress_flipped(sender, transition, **kwargs):
+    """Receiver of tracking's `progress_flipped`: wake the sender once the flip commits."""
+    from notifications.tasks import enqueue_sender
+
+    transaction.on_commit(enqueue_sender)
+
+
 def on_evaluation_committing(sender, run, **kwargs):
     """Receiver of tracking's `evaluation_committing`: the outbox, then the sender after commit."""
-    from django.db import transaction
-
     from notifications.tasks import enqueue_sender
 
     if build_outbox(run):

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
+from notifications.outbox import hand_over_flips
 from notifications.sender import send_due_nudges
 
 logger = logging.getLogger("notifications.sender")
@@ -23,8 +24,10 @@ SEND_EVERY_SECONDS = 60
 def send_pending_nudges():
     """
     Sends every due nudge. Queued after each daily evaluation commits, and every minute by
-    beat. Several can run at once: each claims different rows.
+    beat. Several can run at once: each claims different rows. First, the flips to Off Track
+    found at once since the last run become nudges (outbox.hand_over_flips).
     """
+    hand_over_flips()
     return send_due_nudges()
 
 

@@ -25,6 +25,7 @@ from engagements.models import (
 )
 from tracking import rules
 from tracking.models import ProgressTransition
+from tracking.signals import progress_flipped
 
 Cause = ProgressTransition.Cause
 
@@ -133,10 +134,17 @@ def evaluate_engagement(engagement, *, cause, today=None):
         setattr(engagement, name, value)
     if old == result.progress:
         return None
-    return ProgressTransition.objects.create(
+    # Every flip to Off Track is nudged: the daily run hands its own over in its transaction
+    # (evaluation_committing); any other is marked for the outbox in this one.
+    at_once_off = cause != Cause.DAILY and result.progress == Progress.OFF_TRACK
+    transition = ProgressTransition.objects.create(
         engagement_id=engagement.pk, company_id=engagement.company_id, from_status=old,
         to_status=result.progress, day=transition_day(old, result, today), cause=cause,
+        awaits_outbox=at_once_off,
     )
+    if at_once_off:
+        progress_flipped.send(sender=ProgressTransition, transition=transition)
+    return transition
 
 
 # ---------------------------------------------------------------------------------------------

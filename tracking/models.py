@@ -34,10 +34,17 @@ class ProgressTransition(models.Model):
         related_name="transitions",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A flip to Off Track found by an at-once evaluation (not the daily run, which hands its
+    # own over in its transaction): written True with the flip, in its transaction; the
+    # outbox step (notifications.outbox.hand_over_flips) turns it into nudges and clears it
+    # in one transaction of its own, so the flip is nudged exactly once.
+    awaits_outbox = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-day", "-pk"]
         indexes = [
+            models.Index(fields=["id"], name="transition_awaits_outbox",
+                         condition=models.Q(awaits_outbox=True)),
             models.Index(fields=["engagement", "day"], name="transition_eng_day"),
             models.Index(fields=["company", "to_status", "day"], name="transition_company_to_day"),
             # The report's trend: a company's recent changes, read from the index alone (key

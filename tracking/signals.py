@@ -14,3 +14,12 @@ not at all. A receiver that raises rolls the whole run back; the next hourly tic
 Sent once per (company, day): a re-run for the same day finds its EvaluationRun and sends
 nothing.
 """
+
+progress_flipped = Signal()
+progress_flipped.__doc__ = """
+Sent by an at-once evaluation of one engagement (tracking.evaluation.evaluate_engagement,
+outside the daily run) that turned it Off Track, inside the caller's transaction. Keyword
+argument: `transition`, the tracking.ProgressTransition just written, with `awaits_outbox`
+set: the flip itself is the outbox's input (notifications.outbox.hand_over_flips), so a
+receiver need write nothing; it may, for example, wake the sender after commit.
+"""

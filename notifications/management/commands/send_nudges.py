@@ -3,6 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from notifications.models import Nudge
+from notifications.outbox import hand_over_flips
 from notifications.sender import resend, send_due_nudges
 
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             if company:
                 failed = failed.filter(company__slug=company)
             self.stdout.write(f"re-sending: {resend(failed)} failed nudge(s) back in the outbox")
+        hand_over_flips()
         counts = send_due_nudges()
         summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
         summary = summary or "nothing due"
