@@ -6,7 +6,11 @@ HELP = {
     Role.COACHEE: "A friendly reminder when it's time to schedule your next session.",
     Role.COACH: "A daily digest of the engagements you coach that went off track.",
     Role.ADMINISTRATOR: "A daily digest of the engagements you own that went off track.",
+    Role.EARLY_WARNING: "A heads-up a few days before an engagement you coach, or are coached "
+                        "in, would go off track with nothing scheduled (where its template "
+                        "asks for one).",
 }
+LABELS = {Role.EARLY_WARNING: "Early warnings before an engagement goes off track"}
 
 
 class NudgePreferencesForm(forms.Form):
@@ -16,6 +20,7 @@ class NudgePreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for role in roles:
             self.fields[role] = forms.BooleanField(
-                required=False, label=f"Off-track emails as {Role(role).label.lower()}",
+                required=False,
+                label=LABELS.get(role, f"Off-track emails as {Role(role).label.lower()}"),
                 help_text=HELP[role],
             )

@@ -10,6 +10,9 @@ class Role(models.TextChoices):
     COACHEE = "coachee", "Coachee"
     COACH = "coach", "Coach"
     ADMINISTRATOR = "administrator", "Administrator"
+    # Rule 11's heads-up to the coachee and the coach, a kind of email with its own switch
+    # (and unsubscribe link): as a "role" it gets its own digest per day and its own opt-out.
+    EARLY_WARNING = "early_warning", "Early warnings"
 
 
 class NudgePreference(models.Model):
@@ -97,6 +100,7 @@ class NudgeItem(models.Model):
     class Reason(models.TextChoices):
         OFF_TRACK = "off_track", "Went off track"
         REMINDER = "reminder", "Still off track"
+        EARLY_WARNING = "early_warning", "Goes off track soon"
 
     nudge = models.ForeignKey(Nudge, on_delete=models.CASCADE, related_name="items")
     engagement = models.ForeignKey(

@@ -94,7 +94,13 @@ def digest_items(nudge):
     visible = Engagement.objects.restrict(nudge.recipient).filter(
         company_id=nudge.company_id, progress=Progress.OFF_TRACK
     )
-    if nudge.role == Role.COACHEE:
+    if nudge.role == Role.EARLY_WARNING:
+        # Still on track with nothing scheduled: a session booked since makes it moot.
+        visible = Engagement.objects.visible_to(nudge.recipient).filter(
+            Q(coachee_id=nudge.recipient_id) | Q(coach_id=nudge.recipient_id),
+            company_id=nudge.company_id, progress=Progress.ON_TRACK, next_event_on=None,
+        )
+    elif nudge.role == Role.COACHEE:
         visible = visible.filter(coachee_id=nudge.recipient_id)
     else:
         visible = visible.filter(by_progress(nudge.recipient).seen)
@@ -112,6 +118,7 @@ def digest_items(nudge):
             owner=F("engagement__owner__full_name"),
             status=F("engagement__status"),
             template=F("engagement__template__name"),
+            coachee_id=F("engagement__coachee_id"),
             **{f"e_{name}": F(f"engagement__{name}") for name in REASON_FIELDS},
         )
     )
@@ -124,6 +131,7 @@ def digest_items(nudge):
         row["reminder"] = row["reason"] == NudgeItem.Reason.REMINDER
         # Still finding a coach: what is missing is a discovery call, not a session.
         row["matching"] = row["status"] == Engagement.Status.COACH_MATCHING
+        row["as_coachee"] = row["coachee_id"] == nudge.recipient_id
         # Rule 10: every nudge says why, from the engagement's stored fields.
         row["why"] = progress_reason(SimpleNamespace(
             status=row["status"], **{name: row.pop(f"e_{name}") for name in REASON_FIELDS}))
@@ -146,7 +154,7 @@ def compose(nudge):
         "settings_url": settings.SITE_URL + reverse("notifications:settings"),
     }
     return build_email(
-        f"offtrack-{nudge.role}",
+        "early-warning" if nudge.role == Role.EARLY_WARNING else f"offtrack-{nudge.role}",
         to=nudge.recipient.email,
         context=context,
         headers={"Message-ID": message_id_for(nudge)},

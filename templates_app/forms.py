@@ -8,7 +8,7 @@ from templates_app.models import EngagementKind, EngagementTemplate, ThresholdUn
 User = get_user_model()
 
 TRACKING_FIELDS = ("tracking_threshold_days", "offtrack_notifications_enabled",
-                   "offtrack_reminder_every_days")
+                   "offtrack_reminder_every_days", "early_warning_days")
 
 
 class EngagementTemplateForm(forms.ModelForm):
@@ -24,16 +24,27 @@ class EngagementTemplateForm(forms.ModelForm):
     class Meta:
         model = EngagementTemplate
         fields = ["name", "kind", "description", "offtrack_notifications_enabled",
-                  "offtrack_reminder_every_days"]
+                  "offtrack_reminder_every_days", "early_warning_days"]
         labels = {
             "offtrack_notifications_enabled": "Email the coachee, coach and owner when it "
                                               "goes Off Track",
             "offtrack_reminder_every_days": "Remind every N days while Off Track",
+            "early_warning_days": "Warn N days before it would go Off Track",
         }
-        help_texts = {"offtrack_reminder_every_days": "Optional; empty means no reminders."}
+        help_texts = {
+            "offtrack_reminder_every_days": (
+                "Every N days while an engagement stays Off Track, its coachee, coach and "
+                "owner administrator get the off-track email again, in that morning's "
+                "digest. Optional; empty means no reminders."),
+            "early_warning_days": (
+                "N days before an engagement with nothing scheduled would go Off Track, its "
+                "coachee and coach get one heads-up that morning, with a link to book. "
+                "Optional; empty (the default) means no warning."),
+        }
 
     field_order = ["name", "kind", "description", "threshold", "threshold_unit",
-                   "offtrack_notifications_enabled", "offtrack_reminder_every_days"]
+                   "offtrack_notifications_enabled", "offtrack_reminder_every_days",
+                   "early_warning_days"]
 
     def __init__(self, *args, company, **kwargs):
         self.company = company
