@@ -9,8 +9,11 @@ HELP = {
     Role.EARLY_WARNING: "A heads-up a few days before an engagement you coach, or are coached "
                         "in, would go off track with nothing scheduled (where its template "
                         "asks for one).",
+    Role.WEEKLY_DIGEST: "On Monday morning: what you administer on and off track, what "
+                        "changed last week and what goes off track this week.",
 }
-LABELS = {Role.EARLY_WARNING: "Early warnings before an engagement goes off track"}
+LABELS = {Role.EARLY_WARNING: "Early warnings before an engagement goes off track",
+          Role.WEEKLY_DIGEST: "Weekly programme digest"}
 
 
 class NudgePreferencesForm(forms.Form):

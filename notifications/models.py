@@ -13,6 +13,8 @@ class Role(models.TextChoices):
     # Rule 11's heads-up to the coachee and the coach, a kind of email with its own switch
     # (and unsubscribe link): as a "role" it gets its own digest per day and its own opt-out.
     EARLY_WARNING = "early_warning", "Early warnings"
+    # The administrators' weekly programme digest (notifications/weekly.py), likewise.
+    WEEKLY_DIGEST = "weekly_digest", "Weekly programme digest"
 
 
 class NudgePreference(models.Model):

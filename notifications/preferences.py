@@ -10,6 +10,7 @@ def roles_held(user):
         roles.append(Role.COACH)
     if user.is_company_admin:
         roles.append(Role.ADMINISTRATOR)
+        roles.append(Role.WEEKLY_DIGEST)
     if Role.COACHEE in roles or Role.COACH in roles:
         roles.append(Role.EARLY_WARNING)
     return roles

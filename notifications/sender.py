@@ -43,6 +43,7 @@ from engagements.visibility import by_progress
 from notifications.emails import build_email
 from notifications.models import Nudge, NudgeItem, NudgePreference, Role
 from notifications.tokens import make_unsubscribe_token
+from notifications.weekly import compose_weekly
 from optify import metrics
 from optify.links import url_pattern
 
@@ -140,6 +141,9 @@ def digest_items(nudge):
 
 def compose(nudge):
     """The email for `nudge`, or None when there is nothing left it may say."""
+    if nudge.role == Role.WEEKLY_DIGEST:
+        return compose_weekly(nudge, unsubscribe_url(nudge.recipient, nudge.role),
+                              message_id_for(nudge))
     items = list(digest_items(nudge))
     if not items:
         return None

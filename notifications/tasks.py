@@ -1,11 +1,12 @@
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerError
 
 from notifications.outbox import hand_over_flips
 from notifications.sender import send_due_nudges
+from notifications.weekly import build_due_weekly_digests
 
 logger = logging.getLogger("notifications.sender")
 
@@ -42,3 +43,20 @@ def enqueue_sender():
     except BrokerError as error:
         logger.warning("sender_enqueue_failed",
                        extra={"error": type(error).__name__, "fallback": "beat"})
+
+
+@shared_task(name="notifications.build_weekly_digests", ignore_result=True,
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=1,
+             retry_backoff_max=60, max_retries=5)
+def build_weekly_digests():
+    """
+    Hourly (beat): the weekly digests of every company whose Monday 08:00 has come, into the
+    outbox; a re-run, another worker or a later tick of the same Monday adds nothing.
+    """
+    with transaction.atomic():
+        built = build_due_weekly_digests()
+        if any(built.values()):
+            transaction.on_commit(enqueue_sender)
+    logger.info("weekly_digests_built",
+                extra={"companies": len(built), "new": sum(built.values())})
+    return built

@@ -22,6 +22,11 @@ app.conf.beat_schedule = {
         "task": "tracking.tasks.schedule_daily_evaluations",
         "schedule": float(_every) if _every else crontab(minute=5),
     },
+    # Hourly: each company's weekly programme digests soon after its own Monday 08:00.
+    "weekly-programme-digests": {
+        "task": "notifications.build_weekly_digests",
+        "schedule": crontab(minute=10),
+    },
     # Hourly too: each company's Billing days are stored soon after its own midnight.
     "billing-days": {
         "task": "reports.tasks.store_billing_days",
