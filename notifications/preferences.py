@@ -10,10 +10,17 @@ def roles_held(user):
         roles.append(Role.COACH)
     if user.is_company_admin:
         roles.append(Role.ADMINISTRATOR)
-        roles.append(Role.WEEKLY_DIGEST)
-    if Role.COACHEE in roles or Role.COACH in roles:
-        roles.append(Role.EARLY_WARNING)
     return roles
+
+
+def other_kinds_held(user, roles):
+    """The other kinds of email `user` can get, besides their roles' off-track emails."""
+    kinds = []
+    if Role.COACHEE in roles or Role.COACH in roles:
+        kinds.append(Role.EARLY_WARNING)
+    if Role.ADMINISTRATOR in roles:
+        kinds.append(Role.WEEKLY_DIGEST)
+    return kinds
 
 
 def enabled_roles(user):

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from notifications.forms import NudgePreferencesForm
 from notifications.models import Role
-from notifications.preferences import enabled_roles, roles_held, set_enabled
+from notifications.preferences import enabled_roles, other_kinds_held, roles_held, set_enabled
 from notifications.tokens import read_unsubscribe_token
 
 
@@ -16,16 +16,22 @@ from notifications.tokens import read_unsubscribe_token
 @require_http_methods(["GET", "POST"])
 def settings_view(request):
     roles = roles_held(request.user)
+    kinds = other_kinds_held(request.user, roles)
     enabled = enabled_roles(request.user)
     data = request.POST if request.method == "POST" else None
-    initial = {role: role in enabled for role in roles}
-    form = NudgePreferencesForm(data, roles=roles, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        for role in roles:
-            set_enabled(request.user, role, form.cleaned_data[role])
+    form = NudgePreferencesForm(data, roles=roles,
+                                initial={role: role in enabled for role in roles})
+    # The early warnings and the weekly digest: switches of their own, in the same POST.
+    other_form = NudgePreferencesForm(data, roles=kinds,
+                                      initial={kind: kind in enabled for kind in kinds})
+    if request.method == "POST" and form.is_valid() and other_form.is_valid():
+        for chosen in (form, other_form):
+            for role, on in chosen.cleaned_data.items():
+                set_enabled(request.user, role, on)
         messages.success(request, "Your notification settings are saved.")
         return redirect("notifications:settings")
-    return render(request, "notifications/settings.html", {"form": form, "roles": roles})
+    return render(request, "notifications/settings.html",
+                  {"form": form, "other_form": other_form, "roles": roles})
 
 
 # No sign-in and no CSRF token: the signed token is the credential, and RFC 8058 one-click
