@@ -57,12 +57,13 @@ def engagement_events_and_pauses(engagement, tz):
     model = DiscoveryCall if engagement.status == Engagement.Status.COACH_MATCHING else Session
     no_day = Value(None, output_field=DateField())
     no_moment = Value(None, output_field=DateTimeField())
-    events = model.objects.filter(engagement_id=engagement.pk).values_list(
+    # Unordered: SQLite refuses an ORDER BY (the models' default ordering) inside a UNION.
+    events = model.objects.filter(engagement_id=engagement.pk).order_by().values_list(
         "starts_at", "status", "cancelled_at", no_day, no_day
     )
     pauses = Pause.objects.filter(
         engagement_id=engagement.pk, status=Pause.Status.APPROVED
-    ).values_list(no_moment, "reason", no_moment, "starts_on", "ends_on")
+    ).order_by().values_list(no_moment, "reason", no_moment, "starts_on", "ends_on")
     found_events, found_pauses = [], []
     for starts_at, status, cancelled_at, starts_on, ends_on in events.union(pauses, all=True):
         if starts_on is not None:
