@@ -97,7 +97,7 @@ def digest_items(nudge):
     )
     if nudge.role == Role.EARLY_WARNING:
         # Still on track with nothing scheduled: a session booked since makes it moot.
-        visible = Engagement.objects.visible_to(nudge.recipient).filter(
+        visible = Engagement.objects.restrict(nudge.recipient).filter(
             Q(coachee_id=nudge.recipient_id) | Q(coach_id=nudge.recipient_id),
             company_id=nudge.company_id, progress=Progress.ON_TRACK, next_event_on=None,
         )

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Company
 from engagements.models import ACTIVE_STATUSES, Engagement, Progress
+from engagements.visibility import by_progress
 from notifications.emails import build_email
 from notifications.models import Nudge, NudgePreference, Role
 from optify.links import url_pattern
@@ -56,7 +57,7 @@ def administrators(company):
 
 def administered(user):
     """The rows `user` administers (with progress visible), or an empty queryset."""
-    part = Engagement.objects.visible_parts(user).administered
+    part = by_progress(user).parts(Engagement.objects.all()).administered
     return part if part is not None else Engagement.objects.none()
 
 
