@@ -11,8 +11,8 @@ import io
 import pytest
 from django.urls import reverse
 
-from engagements.columns import ColumnPreference
 from engagements.models import Progress
+from optify.lists.tables import ColumnPreference
 from reports.tables import EngagementReportTable
 from tests import factories
 from tests.reports.conftest import flip
