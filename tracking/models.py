@@ -19,7 +19,6 @@ class ProgressTransition(models.Model):
         EDIT = "edit", "Engagement edited"
         MANUAL = "manual", "Manual evaluation"
         PAUSE = "pause", "Pause change"
-        EDIT = "edit", "Engagement edited"
 
     engagement = models.ForeignKey(
         "engagements.Engagement", on_delete=models.CASCADE, related_name="progress_transitions"
