@@ -347,8 +347,8 @@ def _sql(due_filter):
         "engagement": Engagement._meta.db_table, "company": Company._meta.db_table,
         "selection": CoachSelection._meta.db_table, "session": Session._meta.db_table,
         "call": DiscoveryCall._meta.db_table, "transition": ProgressTransition._meta.db_table,
-        "pause": Pause._meta.db_table, "due_filter": due_filter, "event_aggregates": EVENT_AGGREGATES,
-        "computed_columns": COMPUTED_COLUMNS,
+        "pause": Pause._meta.db_table, "due_filter": due_filter,
+        "event_aggregates": EVENT_AGGREGATES, "computed_columns": COMPUTED_COLUMNS,
     }
     computed = COMPUTED_ALL if due_filter == ALL_ROWS else COMPUTED_DUE
     return EVALUATE_SQL.format(computed=computed.format(**names), **names)
