@@ -97,6 +97,7 @@ class Rule:
     not_now: str
     ended: str = "This engagement has ended: it can no longer be changed."
     coach_may: bool = False  # its coach may, besides the administrators who manage it
+    managers_may: bool = True  # the administrators who manage it may
     refused: str = "You may read this engagement, not change it."
     condition: object = None  # callable(engagement) -> bool, checked with the status
 
@@ -111,6 +112,11 @@ CHANGE_SESSION = Rule(
     not_now="Sessions can be changed only while the engagement is active.",
     ended="This engagement has ended: its sessions can no longer be changed.",
     refused="Only the coach and the administrators responsible may change its sessions.")
+WRITE_NOTES = Rule(
+    (Status.ACTIVE,), coach_may=True, managers_may=False,
+    not_now="Session notes can be written only while the engagement is active.",
+    ended="This engagement has ended: its notes stay readable, and nothing new can be added.",
+    refused="Only the coach writes session notes.")
 SCHEDULE_CALL = Rule(
     (Status.COACH_MATCHING,),
     not_now="Discovery calls can be scheduled only during coach matching.",
@@ -162,7 +168,8 @@ def check(by, engagement, rule):
     """
     if engagement.is_ended:
         raise EngagementEnded(rule.ended)
-    if not (engagement.can_manage or (rule.coach_may and by.pk == engagement.coach_id)):
+    if not ((rule.managers_may and engagement.can_manage)
+            or (rule.coach_may and by.pk == engagement.coach_id)):
         raise PermissionDenied(rule.refused)
     if engagement.status not in rule.statuses or (rule.condition
                                                   and not rule.condition(engagement)):
@@ -364,6 +371,23 @@ def do_cancel_discovery_call(call, *, by, reason="", now=None):
 @transaction.atomic
 def do_complete_discovery_call(call, *, by, now=None):
     return _complete(DiscoveryCall, call, by=by, now=now)
+
+
+@transaction.atomic
+def do_write_session_notes(session, *, by, notes, shared):
+    """
+    The coach's notes on a session, private or shared with the coachee. Nothing the progress
+    rules read changes, so there is nothing to evaluate; the audit row says that notes were
+    written and who may read them, never what they say.
+    """
+    engagement, session = _lock_event(Session, session, by, WRITE_NOTES)
+    session.notes = (notes or "").strip()
+    session.notes_shared = bool(shared)
+    session.save(update_fields=["notes", "notes_shared"])
+    changes = {"starts_at": _local(session), "shared": session.notes_shared}
+    _audit(Action.SESSION_NOTES_WRITTEN, by, engagement, **changes)
+    _follow(Action.SESSION_NOTES_WRITTEN, by, engagement, changes=changes)
+    return session
 
 
 def _validate_coach(engagement, coach):

@@ -260,7 +260,10 @@ class ScheduledEvent(models.Model):
 
 
 class Session(ScheduledEvent):
+    # The coach's notes: private to the coach, or shared with the coachee. Nobody else reads
+    # them (not even administrators): coaching is confidential.
     notes = models.TextField(blank=True)
+    notes_shared = models.BooleanField(default=False)
 
     class Meta(ScheduledEvent.Meta):
         default_related_name = "sessions"
@@ -390,6 +393,7 @@ class AuditEvent(models.Model):
         SESSION_MOVED = "session_moved", "Session moved"
         SESSION_CANCELLED = "session_cancelled", "Session cancelled"
         SESSION_COMPLETED = "session_completed", "Session held"
+        SESSION_NOTES_WRITTEN = "session_notes_written", "Session notes written"
         DISCOVERY_CALL_SCHEDULED = "discovery_call_scheduled", "Discovery call scheduled"
         DISCOVERY_CALL_MOVED = "discovery_call_moved", "Discovery call moved"
         DISCOVERY_CALL_CANCELLED = "discovery_call_cancelled", "Discovery call cancelled"

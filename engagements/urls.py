@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engagements import lifecycle_views, views
+from engagements import change_views, lifecycle_views, views
 from optify.lists import views as lists
 
 app_name = "engagements"
@@ -13,6 +13,24 @@ urlpatterns = [
     path("<int:pk>/discovery-calls/", views.schedule_call, name="schedule_call"),
     path("<int:pk>/select-coach/", views.select_coach, name="select_coach"),
     path("tables/<str:table>/columns/", lists.table_columns, name="table_columns"),
+    # Keeping it current (issue 14): drafts, edits, launch; sessions and discovery calls.
+    path("new/", change_views.create, name="create"),
+    path("<int:pk>/edit/", change_views.edit, name="edit"),
+    path("<int:pk>/launch/", change_views.launch, name="launch"),
+    path("<int:pk>/sessions/<int:session_pk>/held/", change_views.complete_session,
+         name="complete_session"),
+    path("<int:pk>/sessions/<int:session_pk>/move/", change_views.move_session,
+         name="move_session"),
+    path("<int:pk>/sessions/<int:session_pk>/cancel/", change_views.cancel_session,
+         name="cancel_session"),
+    path("<int:pk>/sessions/<int:session_pk>/notes/", change_views.session_notes,
+         name="session_notes"),
+    path("<int:pk>/discovery-calls/<int:call_pk>/held/", change_views.complete_call,
+         name="complete_call"),
+    path("<int:pk>/discovery-calls/<int:call_pk>/move/", change_views.move_call,
+         name="move_call"),
+    path("<int:pk>/discovery-calls/<int:call_pk>/cancel/", change_views.cancel_call,
+         name="cancel_call"),
     # Ending engagements (issue 6).
     path("<int:pk>/end-early/", lifecycle_views.end_early, name="end_early"),
     path("<int:pk>/complete/", lifecycle_views.mark_complete, name="mark_complete"),

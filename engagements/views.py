@@ -4,6 +4,7 @@ from django.db.models import Case, DateField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
@@ -135,6 +136,15 @@ def engagement_detail(request, pk, *, forms=None):
         "call_form": forms.get("call"),
         "select_coach_form": forms.get("select_coach"),
         "tz": engagement.company.timezone,
+        "can_change_sessions": actions.may(user, engagement, actions.CHANGE_SESSION),
+        "can_write_notes": actions.may(user, engagement, actions.WRITE_NOTES),
+        "can_change_calls": actions.may(user, engagement, actions.CHANGE_CALL),
+        "can_edit": actions.may(user, engagement, actions.EDIT),
+        "can_launch": actions.may(user, engagement, actions.LAUNCH),
+        # The coach reads all their notes; the coachee those shared with them; nobody else.
+        "notes_reader": ("coach" if user.pk == engagement.coach_id else
+                         "coachee" if user.pk == engagement.coachee_id else None),
+        "now": timezone.now(),
         "end_early_url": reverse("engagements:end_early", args=[engagement.pk]),
         "mark_complete_url": reverse("engagements:mark_complete", args=[engagement.pk]),
     }

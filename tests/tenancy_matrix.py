@@ -68,6 +68,21 @@ def acme_location(ctx):
     return [ctx.engagement.location_id]
 
 
+def session(ctx):
+    """The standing engagement and a session of it held in the past (so it may be marked held)."""
+    from tests import factories
+
+    held = factories.SessionFactory(engagement=ctx.engagement)
+    return [ctx.engagement.pk, held.pk]
+
+
+def call(ctx):
+    """A discovery call of the standing engagement (active: calls cannot change any more)."""
+    from tests import factories
+
+    return [ctx.engagement.pk, factories.DiscoveryCallFactory(engagement=ctx.engagement).pk]
+
+
 MATRIX = {
     # Project and accounts.
     "home": Entry(signed_in(200)),
@@ -114,6 +129,36 @@ MATRIX = {
                                                   C=403, CE=403, A=302)),
     "reports:billing": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
     "reports:billing_csv": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
+    # Keeping it current (issue 14). Drafts: company administrators (others 404, as for
+    # templates). Edit and launch follow the engagement page's rule: unseen 404, readers 403;
+    # the standing engagement is active, so launching it sends its managers back with why.
+    "engagements:create": Entry(expect(G=200, L=200, OL=200, P=200, O=200, others=404,
+                                       A=302)),
+    "engagements:edit": Entry(expect(G=200, L=200, C=403, P=403, CE=403, OL=404, O=404,
+                                     A=302), args=eng),
+    "engagements:launch": Entry(expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404,
+                                       A=302), args=eng, method="post"),
+    # Sessions: its coach and its managers (an empty POST is the form again, 400; held: done,
+    # 302); the coachee and the coach company's admin read only (403); notes: the coach only.
+    "engagements:complete_session": Entry(
+        expect(G=302, L=302, C=302, P=403, CE=403, OL=404, O=404, A=302), args=session,
+        method="post"),
+    "engagements:move_session": Entry(
+        expect(G=200, L=200, C=200, P=403, CE=403, OL=404, O=404, A=302), args=session),
+    "engagements:cancel_session": Entry(
+        expect(G=400, L=400, C=400, P=403, CE=403, OL=404, O=404, A=302), args=session,
+        method="post"),
+    "engagements:session_notes": Entry(
+        expect(C=200, G=403, L=403, P=403, CE=403, OL=404, O=404, A=302), args=session),
+    # Discovery calls: managers only, and only while coach matching (302 with why, here).
+    "engagements:complete_call": Entry(
+        expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302), args=call,
+        method="post"),
+    "engagements:move_call": Entry(
+        expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302), args=call),
+    "engagements:cancel_call": Entry(
+        expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302), args=call,
+        method="post"),
     # Templates (issue 5): company administrators list and launch; global ones edit.
     "templates_app:list": Entry(expect(G=200, L=200, OL=200, P=200, O=200, others=404,
                                        A=302)),

@@ -107,6 +107,8 @@ def arguments_for(name, params, objects):
     known = {
         "pk": {"engagements": objects["engagement"], "templates_app": objects["template"],
                "reports": objects["saved_view"]}.get(name.split(":")[0]),
+        "session_pk": objects.get("session"),
+        "call_pk": objects.get("call"),
         "table": EngagementTable.__name__,
         "token": "not-a-valid-token",
         "uidb64": "x",
@@ -188,6 +190,10 @@ def walk(label, email, password, thorough=False):
         "engagement": engagement.pk if engagement else None,
         "template": template.pk if template else None,
         "saved_view": saved_view,
+        "session": engagement.sessions.values_list("pk", flat=True).first() if engagement
+        else None,
+        "call": engagement.discovery_calls.values_list("pk", flat=True).first() if engagement
+        else None,
     }
 
     # Pages this role must be able to open.
