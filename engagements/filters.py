@@ -7,6 +7,7 @@ from django.utils.functional import cached_property
 from accounts.models import Location
 from engagements.models import ENDED_STATUSES, Engagement, Progress
 from engagements.visibility import by_progress
+from optify.forms import ModelIdsFilter, parse_id
 from templates_app.models import EngagementKind, EngagementTemplate
 
 User = get_user_model()
@@ -55,7 +56,7 @@ class ChosenCoaches(forms.CheckboxSelectMultiple):
 
     def optgroups(self, name, value, attrs=None):
         iterator = self.choices
-        ids = [v for v in value if str(v).isdigit()]
+        ids = [pk for pk in map(parse_id, value) if pk is not None]
         chosen = iterator.queryset.filter(pk__in=ids) if ids else ()
         self.choices = [iterator.choice(coach) for coach in chosen]
         try:
@@ -92,7 +93,7 @@ class EngagementFilterSet(django_filters.FilterSet):
         distinct=False,
     )
     # Ticked boxes rather than a multiple <select>, which needs Ctrl-click to pick two.
-    template = django_filters.ModelMultipleChoiceFilter(
+    template = ModelIdsFilter(
         queryset=EngagementTemplate.objects.none(), label="Template", distinct=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -100,11 +101,11 @@ class EngagementFilterSet(django_filters.FilterSet):
         method="filter_coach_name", label="Coach",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Coach's name or email"}),
     )
-    coach = django_filters.ModelMultipleChoiceFilter(
+    coach = ModelIdsFilter(
         queryset=User.objects.none(), label="Chosen coaches", widget=ChosenCoaches,
         distinct=False,
     )
-    location = django_filters.ModelMultipleChoiceFilter(
+    location = ModelIdsFilter(
         queryset=Location.objects.none(), label="Location", distinct=False,
         widget=forms.CheckboxSelectMultiple,
     )

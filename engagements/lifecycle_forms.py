@@ -1,6 +1,7 @@
 from django import forms
 
 from engagements.models import Engagement
+from optify.forms import MAX_ID
 
 MAX_BULK_SELECTION = 500
 
@@ -43,7 +44,7 @@ class EngagementIdsField(forms.Field):
             ids = sorted({int(item) for item in value})
         except (TypeError, ValueError):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if any(pk <= 0 for pk in ids):
+        if any(not 1 <= pk <= MAX_ID for pk in ids):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if len(ids) > MAX_BULK_SELECTION:
             raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
