@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -36,7 +37,10 @@ def settings_view(request):
 
 # No sign-in and no CSRF token: the signed token is the credential, and RFC 8058 one-click
 # POSTs come from mail providers, which have neither a session nor our cookie.
+# never_cache: the page names the recipient, and is not behind a sign-in that would mark it
+# private (optify.middleware.PrivatePagesMiddleware).
 @csrf_exempt
+@never_cache
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
     try:
