@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.tokens import default_token_generator
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.encoding import force_str
@@ -10,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import InvitationAcceptForm, ResetPasswordForm, SignInForm
+from accounts.invitations import invitation_token_generator
 
 User = get_user_model()
 
@@ -61,7 +61,7 @@ def accept_invitation(request, uidb64, token):
     valid = (
         user is not None
         and user.status == User.Status.INVITED
-        and default_token_generator.check_token(user, token)
+        and invitation_token_generator.check_token(user, token)
     )
     if not valid:
         return render(request, "accounts/invitation_invalid.html", status=400)

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,7 +30,11 @@ def env_list(name, default=""):
 
 
 DEBUG = env_bool("DEBUG", default="SECRET_KEY" not in os.environ)
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-embedded-default-key-" + "x" * 40)
+if not DEBUG and not os.environ.get("SECRET_KEY"):
+    # The embedded default key is published with the code: with it, anyone could sign sessions,
+    # invitation and unsubscribe links. Only the DEBUG default may use it.
+    raise ImproperlyConfigured("Set SECRET_KEY: it is required when DEBUG is off.")
+SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-embedded-default-key-" + "x" * 40
 # Rotation (docs/operations.md): the previous keys, comma-separated, still verify what they
 # signed (sessions, password reset and unsubscribe links) until they are dropped from here.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
@@ -131,7 +136,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3  # also the life of an invitation link
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
+INVITATION_TIMEOUT = 60 * 60 * 24 * 3  # the invitation email says "3 days"
 
 # Sign-in attempts: locked per account *and* per address after 5 failures, for 15 minutes.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
