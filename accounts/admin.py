@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.invitations import send_invitation
-from accounts.models import Company, Location, User
+from accounts.models import Company, Location, SignInThrottle, User
 
 
 class LocationInline(admin.TabularInline):
@@ -24,6 +24,19 @@ class LocationAdmin(admin.ModelAdmin):
     list_display = ["name", "company"]
     list_filter = ["company"]
     search_fields = ["name"]
+
+
+@admin.register(SignInThrottle)
+class SignInThrottleAdmin(admin.ModelAdmin):
+    """Who is being refused at sign-in; deleting a row lets that pair try again at once."""
+
+    list_display = ["username", "ip_address", "failures", "lockouts", "locked_until",
+                    "last_failure_at"]
+    search_fields = ["username", "ip_address"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(User)

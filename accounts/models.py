@@ -308,3 +308,27 @@ class PeopleImport(models.Model):
 
     def __str__(self):
         return f"Import of {self.file_name or 'a CSV file'} ({self.get_status_display()})"
+
+
+class SignInThrottle(models.Model):
+    """
+    Wrong passwords for one email from one client address, and how long that pair is refused
+    (accounts/throttle.py). Never the account alone, nor the address alone.
+    """
+
+    username = models.CharField(max_length=254)
+    ip_address = models.GenericIPAddressField()
+    failures = models.PositiveSmallIntegerField(default=0, help_text="Since the last lockout.")
+    lockouts = models.PositiveSmallIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["username", "ip_address"], name="sign_in_pair_once"),
+        ]
+        # Quiet pairs are deleted on each failure (throttle.py): found by their last failure.
+        indexes = [models.Index(fields=["last_failure_at"], name="sign_in_last_failure")]
+
+    def __str__(self):
+        return f"{self.username} from {self.ip_address}"

@@ -6,6 +6,7 @@ in-process, emails written as files under var/mail/. Setting DATABASE_URL, REDIS
 SECRET_KEY, ALLOWED_HOSTS, SITE_URL and a mail backend switches it to production.
 """
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -139,14 +140,28 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_TIMEOUT = 60 * 60 * 24 * 3  # the invitation email says "3 days"
 
-# Sign-in attempts: locked per account *and* per address after 5 failures, for 15 minutes.
+# Sign-in throttling (accounts/throttle.py, through django-axes): the pair (email, client
+# address) is refused after 5 wrong passwords, for 5 minutes, doubling with each lockout up
+# to a day; a pair quiet for a day is forgotten. Never the account alone nor the address alone.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_HANDLER = "accounts.throttle.SignInThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_USERNAME_CALLABLE = "accounts.throttle.normalized_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# A refused attempt checks no password: it neither counts nor prolongs the cooling-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ADMIN = False  # axes' own tables stay empty; SignInThrottle is in the admin
+SIGN_IN_COOLOFF = dt.timedelta(minutes=5)
+SIGN_IN_COOLOFF_MAX = dt.timedelta(days=1)
+SIGN_IN_MEMORY = dt.timedelta(days=1)
+AXES_COOLOFF_TIME = SIGN_IN_COOLOFF
+# Reverse proxies in front of Optify that each append the address they received a request
+# from to X-Forwarded-For: the client is the address the outermost of them saw. 0: none, the
+# client is REMOTE_ADDR (X-Forwarded-For, which anyone can send, is ignored).
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
