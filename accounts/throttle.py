@@ -75,6 +75,12 @@ def cooloff(lockouts):
     return min(settings.SIGN_IN_COOLOFF * 2**doublings, settings.SIGN_IN_COOLOFF_MAX)
 
 
+def forget_pair(user, ip_address):
+    """After a successful sign-in or password reset from `ip_address`: that pair starts afresh."""
+    SignInThrottle.objects.filter(username=user.get_username().lower(),
+                                  ip_address=ip_address).delete()
+
+
 def _pair(request, credentials):
     return {"username": get_client_username(request, credentials),
             "ip_address": request.axes_ip_address}
@@ -121,9 +127,7 @@ class SignInThrottleHandler(AbstractAxesHandler, AxesBaseHandler):
 
     def user_logged_in(self, sender, request, user, **kwargs):
         if request is not None:
-            SignInThrottle.objects.filter(
-                username=user.get_username().lower(), ip_address=request.axes_ip_address
-            ).delete()
+            forget_pair(user, request.axes_ip_address)
 
     def user_logged_out(self, sender, request, user, **kwargs):
         pass

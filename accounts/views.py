@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts.forms import InvitationAcceptForm, ResetPasswordForm, SignInForm
 from accounts.invitations import invitation_token_generator
 from accounts.tasks import send_password_reset
+from accounts.throttle import client_ip, forget_pair
 
 User = get_user_model()
 log = logging.getLogger("accounts")
@@ -54,20 +55,20 @@ def call_after_response(response, function, *args, **kwargs):
     Calls `function` once `response` has been sent: WSGI and ASGI servers close a response
     after its last byte, and the test client does too. A failure is logged, not raised: the
     answer is gone. (Queuing a Celery task here runs it in-process on the embedded default.)
+    Before the response's own closing, which ends the request (and its database connection).
     """
     close = response.close
 
-    def close_then_call():
+    def call_then_close():
         try:
-            close()
+            function(*args, **kwargs)
+        except Exception:
+            log.exception("after_response_failed function=%s",
+                          getattr(function, "__qualname__", function))
         finally:
-            try:
-                function(*args, **kwargs)
-            except Exception:
-                log.exception("after_response_failed function=%s",
-                              getattr(function, "__qualname__", function))
+            close()
 
-    response.close = close_then_call
+    response.close = call_then_close
     return response
 
 
@@ -78,6 +79,14 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        # Whoever set a new password from the emailed link may sign in from here again at once
+        # (the refusal page offers the reset for that). Only from here: a reset does not
+        # lift, for an attacker's address, a cooling-off it earned.
+        response = super().form_valid(form)
+        forget_pair(form.user, client_ip(self.request))
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -8,7 +8,10 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import SignInThrottle
 from tests.factories import AdminFactory
@@ -136,3 +139,19 @@ def test_a_forwarded_header_that_is_not_an_address_falls_back_to_the_peer(client
                        HTTP_X_FORWARDED_FOR=forwarded)
     assert response.status_code == 200
     assert list(SignInThrottle.objects.values_list("ip_address", flat=True)) == [PROXY]
+
+
+def test_a_password_reset_lifts_the_cooling_off_only_where_it_was_done(client, admin, clock):
+    for address in (ADMIN_DESK, ATTACKER):
+        for _ in range(5):
+            sign_in(client, admin.email, "guess", REMOTE_ADDR=address)
+    uid = urlsafe_base64_encode(force_bytes(admin.pk))
+    token = default_token_generator.make_token(admin)
+    page = client.get(reverse("accounts:password_reset_confirm", args=[uid, token]),
+                      REMOTE_ADDR=ADMIN_DESK, follow=True)
+    new = "a brand new passphrase"
+    done = client.post(page.redirect_chain[-1][0],
+                       {"new_password1": new, "new_password2": new}, REMOTE_ADDR=ADMIN_DESK)
+    assert done.status_code == 302
+    assert signed_in(sign_in(client, admin.email, new, REMOTE_ADDR=ADMIN_DESK))
+    assert sign_in(client, admin.email, new, REMOTE_ADDR=ATTACKER).status_code == 429
