@@ -4,9 +4,10 @@ from django.db.models import Q
 
 from accounts.models import Location, User
 from accounts.people import Role, in_locations, locations_for, role_condition
+from optify.forms import ModelIdsChoiceField
 
 
-class LocationChoice(forms.ModelMultipleChoiceField):
+class LocationChoice(ModelIdsChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name} (archived)" if obj.is_archived else obj.name
 

@@ -4,6 +4,7 @@ from django import forms
 
 from accounts.models import Location
 from accounts.people import Role, locations_for, may_set_roles
+from optify.forms import ModelIdsChoiceField
 
 
 class LocationChoiceField(forms.ModelChoiceField):
@@ -21,7 +22,7 @@ class PersonForm(forms.Form):
     location = LocationChoiceField(queryset=Location.objects.none(), required=False,
                                    help_text="Their home location: its administrators "
                                              "manage them.")
-    admin_locations = forms.ModelMultipleChoiceField(
+    admin_locations = ModelIdsChoiceField(
         queryset=Location.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         label="Locations they administer", help_text="For a location administrator.")
 
@@ -85,7 +86,7 @@ class RolesForm(forms.Form):
     is_global_admin = forms.BooleanField(
         label="Global administrator", required=False,
         help_text="Sees and manages every engagement and person of the company.")
-    admin_locations = forms.ModelMultipleChoiceField(
+    admin_locations = ModelIdsChoiceField(
         queryset=Location.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         label="Location administrator of",
         help_text="Manages these locations' engagements and people (Enterprise plan).")

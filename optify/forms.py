@@ -9,6 +9,7 @@ an id that cannot name a row is an invalid choice, said on the form like any oth
 """
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 
 MAX_ID = 2**63 - 1
@@ -45,3 +46,7 @@ class ModelIdsFilter(django_filters.ModelMultipleChoiceFilter):
     a form error, never a query."""
 
     field_class = ModelIdsField
+
+
+class ModelIdsChoiceField(IdRangeMixin, forms.ModelMultipleChoiceField):
+    """The same check for a plain form's choice of several rows."""

@@ -26,6 +26,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 
 from engagements.views import EngagementListView
+from optify.forms import parse_id
 from optify.lists.export import CSVExportMixin
 from optify.lists.summary import RowCount
 from optify.lists.tables import ColumnPreference
@@ -65,10 +66,10 @@ class ReportMixin(ReportAccessMixin):
 
     def get_saved_view(self):
         if not hasattr(self, "_saved_view"):
-            pk = self.request.GET.get("view", "")
+            pk = parse_id(self.request.GET.get("view", ""))
             self._saved_view = (
                 get_object_or_404(SavedView.objects.owned_by(self.request.user), pk=pk)
-                if pk.isdigit() else None
+                if pk is not None else None
             )
         return self._saved_view
 

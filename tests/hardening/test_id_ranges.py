@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 HUGE = "99999999999999999999999"
 BAD_IDS = [HUGE, "-" + HUGE, str(2**63), "0", "1e3", "١٢"]
-ID_PARAMS = ["coach", "template", "location", "pk", "coachee", "owner", "view"]
+ID_PARAMS = ["coach", "template", "location", "pk", "coachee", "owner", "view",
+             "admin_locations"]
 
 
 @pytest.mark.parametrize("name", ["engagements:list", "reports:report"])
@@ -23,6 +24,14 @@ ID_PARAMS = ["coach", "template", "location", "pk", "coachee", "owner", "view"]
 def test_a_filter_id_no_row_can_have_is_a_form_error(client_for, global_admin, engagement, name,
                                                      param, value):
     response = client_for(global_admin).get(reverse(name), {param: value})
+    assert response.status_code == 200
+    assert "is not a valid value" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", BAD_IDS)
+def test_a_people_filter_id_no_row_can_have_is_a_form_error(client_for, global_admin, location,
+                                                           value):
+    response = client_for(global_admin).get(reverse("people:list"), {"location": value})
     assert response.status_code == 200
     assert "is not a valid value" in response.content.decode()
 
@@ -49,7 +58,7 @@ def test_a_bulk_selection_of_ids_no_row_can_have_is_refused_with_a_message(
     assert engagement.is_running
 
 
-@pytest.mark.parametrize("value", [HUGE, "-" + HUGE, str(2**63)])
+@pytest.mark.parametrize("value", [HUGE, "-" + HUGE, str(2**63), "²"])
 def test_every_page_and_form_takes_ids_no_row_can_have_without_error(
     client_for, global_admin, engagement, value
 ):
