@@ -110,12 +110,11 @@ def test_each_action_per_role(case, request, roles):
     assert AuditEvent.objects.filter(engagement=target, actor=roles[name]).exists()
 
 
-@pytest.mark.parametrize("case", CASES)
+# A draft is never ended (it is launched first), so its cases are not here.
+@pytest.mark.parametrize("case", [case for case in CASES if CASES[case][0] != "draft"])
 def test_nothing_changes_once_the_engagement_has_ended(case, request, global_admin):
     fixture, act, _ = CASES[case]
     target = request.getfixturevalue(fixture)
-    if fixture == "draft":
-        pytest.skip("a draft is not ended: it is launched first")
     actions.do_end_early(target, by=global_admin, reason="client_request")
     target.refresh_from_db()
     before = AuditEvent.objects.count()
