@@ -1,5 +1,3 @@
-import os
-
 from django.apps import AppConfig
 
 
@@ -8,8 +6,6 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from notifications.outbox import on_evaluation_committing, on_progress_flipped
-        from notifications.tasks import SEND_EVERY_SECONDS
-        from optify.celery import app as celery_app
         from tracking.signals import evaluation_committing, progress_flipped
 
         # The daily evaluation announces its run inside its transaction; the outbox is
@@ -20,13 +16,3 @@ class NotificationsConfig(AppConfig):
         # And so do the at-once evaluations of one engagement, for their flips to Off Track.
         progress_flipped.connect(on_progress_flipped, dispatch_uid="notifications.flip_outbox")
 
-        # The sender's safety net: pending rows (retries, a lost enqueue) go out within a
-        # minute. OPTIFY_BEAT_EVERY_SECONDS shortens it for the end-to-end test, as for tracking.
-        every = os.environ.get("OPTIFY_BEAT_EVERY_SECONDS") or SEND_EVERY_SECONDS
-        celery_app.conf.beat_schedule = {
-            **(celery_app.conf.beat_schedule or {}),
-            "notifications-send-pending-nudges": {
-                "task": "notifications.send_pending_nudges",
-                "schedule": float(every),
-            },
-        }

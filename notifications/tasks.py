@@ -10,9 +10,8 @@ from notifications.weekly import build_due_weekly_digests
 
 logger = logging.getLogger("notifications.sender")
 
-# Beat runs this every minute (see NotificationsConfig.ready); retries wait at least a minute
+# Beat runs this every minute (optify/celery.py); retries wait at least a minute
 # (sender.BACKOFF_BASE), so the minute tick is all the scheduling they need.
-SEND_EVERY_SECONDS = 60
 
 
 # A database error mid-batch: rows already claimed wait for their lease (sender.LEASE), the

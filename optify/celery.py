@@ -22,6 +22,12 @@ app.conf.beat_schedule = {
         "task": "tracking.tasks.schedule_daily_evaluations",
         "schedule": float(_every) if _every else crontab(minute=5),
     },
+    # The nudge sender's safety net: pending rows (retries, a lost enqueue) go out within a
+    # minute (or at the shortened tick of the end-to-end test).
+    "notifications-send-pending-nudges": {
+        "task": "notifications.send_pending_nudges",
+        "schedule": float(_every) if _every else 60.0,
+    },
     # Hourly: each company's weekly programme digests soon after its own Monday 08:00.
     "weekly-programme-digests": {
         "task": "notifications.build_weekly_digests",
