@@ -18,7 +18,7 @@ class OptifyEmail(EmailMultiAlternatives):
 
 
 
-def build_email(name, *, to, context, headers=None, unsubscribe_url=None):
+def build_email(name, *, to, context, headers=None, unsubscribe_url=None, reply_to=None):
     """
     The one way Optify composes an email: emails/<name>-subject.txt, -body.txt and
     -body.html rendered with `context` (plus SITE_URL), as a multipart message.
@@ -35,7 +35,7 @@ def build_email(name, *, to, context, headers=None, unsubscribe_url=None):
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     text = render_to_string(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)
-    message = OptifyEmail(subject, text, to=[to], headers=headers)
+    message = OptifyEmail(subject, text, to=[to], headers=headers, reply_to=reply_to)
     message.attach_alternative(html, "text/html")
     return message
 

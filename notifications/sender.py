@@ -33,11 +33,11 @@ from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import mailers
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements.models import Engagement, Progress
+from engagements.models import Engagement, EventStatus, Progress, Session
 from engagements.reasons import progress_reason
 from engagements.visibility import by_progress
 from notifications.emails import build_email
@@ -109,21 +109,33 @@ def digest_items(nudge):
             visible = visible.filter(coach_id=nudge.recipient_id)
     # Plain rows, not model instances: an administrator's digest can list hundreds of
     # engagements, and dicts are what the template engine resolves fastest.
+    rows = NudgeItem.objects.filter(nudge=nudge, engagement__in=visible.values("pk"))
+    if nudge.role == Role.COACH:
+        # A coach's nudge says when they last met (a handful of rows: one subquery each).
+        rows = rows.annotate(last_session=Subquery(
+            Session.objects.filter(engagement=OuterRef("engagement_id"),
+                                   starts_at__lt=timezone.now())
+            .exclude(status=EventStatus.CANCELLED)
+            .order_by("-starts_at").values("starts_at")[:1]))
     rows = (
-        NudgeItem.objects.filter(nudge=nudge, engagement__in=visible.values("pk"))
+        rows
         .order_by("engagement__coachee__full_name", "engagement_id")
         .values(
             "engagement_id", "reason", "off_track_since",
             coachee=F("engagement__coachee__full_name"),
             coach=F("engagement__coach__full_name"),
+            coach_email=F("engagement__coach__email"),
             owner=F("engagement__owner__full_name"),
+            owner_email=F("engagement__owner__email"),
             status=F("engagement__status"),
             template=F("engagement__template__name"),
             coachee_id=F("engagement__coachee_id"),
             **{f"e_{name}": F(f"engagement__{name}") for name in REASON_FIELDS},
+            **({"last_session": F("last_session")} if nudge.role == Role.COACH else {}),
         )
     )
     url = engagement_url_pattern()
+    today = nudge.company.local_today()
     for row in rows:
         since = row["off_track_since"]
         row["url"] = url.format(row["engagement_id"])
@@ -133,10 +145,34 @@ def digest_items(nudge):
         # Still finding a coach: what is missing is a discovery call, not a session.
         row["matching"] = row["status"] == Engagement.Status.COACH_MATCHING
         row["as_coachee"] = row["coachee_id"] == nudge.recipient_id
+        # Who the coachee asks: their coach, or while a coach is being chosen, the owner.
+        row["contact"], row["contact_email"] = (
+            (row["owner"], row["owner_email"]) if row["matching"] or not row["coach"]
+            else (row["coach"], row["coach_email"]))
+        if "last_session" in row:
+            row["last_session"] = _last_session(row["last_session"], nudge.company, today)
         # Rule 10: every nudge says why, from the engagement's stored fields.
         row["why"] = progress_reason(SimpleNamespace(
             status=row["status"], **{name: row.pop(f"e_{name}") for name in REASON_FIELDS}))
         yield row
+
+
+def _last_session(starts_at, company, today):
+    """"last session on 2 Mar 2026, 28 days ago", or that none has been held yet."""
+    if starts_at is None:
+        return "no session held yet"
+    day = timezone.localtime(starts_at, company.tzinfo).date()
+    ago = (today - day).days
+    when = "today" if ago == 0 else "yesterday" if ago == 1 else f"{ago} days ago"
+    return f"last session on {day.day} {day:%b %Y}, {when}"
+
+
+def _reply_to(nudge, items):
+    """A coachee's nudge answers to the one person they would ask (their coach), if one."""
+    if nudge.role != Role.COACHEE:
+        return None
+    contacts = {row["contact_email"] for row in items if row["contact_email"]}
+    return list(contacts) if len(contacts) == 1 else None
 
 
 def compose(nudge):
@@ -147,8 +183,10 @@ def compose(nudge):
     items = list(digest_items(nudge))
     if not items:
         return None
+    reply_to = _reply_to(nudge, items)
     context = {
         "recipient": nudge.recipient,
+        "reply_to_name": items[0]["contact"] if reply_to else None,
         "company": nudge.company,
         "role": nudge.role,
         "day": nudge.day,
@@ -163,6 +201,7 @@ def compose(nudge):
         context=context,
         headers={"Message-ID": message_id_for(nudge)},
         unsubscribe_url=unsubscribe_url(nudge.recipient, nudge.role),
+        reply_to=reply_to,
     )
 
 

@@ -218,6 +218,33 @@ def test_coachee_nudge_is_friendly_and_shows_no_progress(owed, engagement):
         assert "23 Mar" not in part
 
 
+def test_a_coachee_nudge_reaches_their_coach_and_names_no_template(owed, engagement, coach):
+    sender.send_due_nudges()
+
+    [message] = sent_to("coachee@acme.test")
+    assert message.reply_to == [coach.email]  # answering the nudge writes to the coach
+    for part in (message.body, message.alternatives[0].content):
+        assert engagement.template.name not in part  # an internal name, not the coachee's
+        assert "Your coaching with Cora Coach" in part
+        assert coach.email in part
+        assert "Replying to this email reaches Cora Coach." in part
+
+
+def test_a_coach_nudge_says_when_the_last_session_was(owed, engagement, coach):
+    factories.SessionFactory(engagement=engagement, starts_at=MORNING - dt.timedelta(days=30))
+    factories.SessionFactory(engagement=engagement, status="cancelled", cancelled_at=MORNING,
+                             starts_at=MORNING - dt.timedelta(days=3))  # not held
+
+    sender.send_due_nudges()
+
+    [message] = sent_to(coach.email)
+    assert message.reply_to == []
+    for part in (message.body, message.alternatives[0].content):
+        assert "last session on 21 Feb 2026, 30 days ago" in part
+    [admin] = sent_to("admin@acme.test")
+    assert "last session" not in admin.body  # the administrator's digest is about the programme
+
+
 def test_a_coachee_still_finding_a_coach_is_asked_about_a_discovery_call(
         owner_company, location, global_admin, coachee, make_run, turn_off_track, frozen):
     matching = factories.EngagementFactory(
