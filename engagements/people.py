@@ -17,13 +17,17 @@ CAN_SIGN_IN = (User.Status.ACTIVE, User.Status.INVITED)
 def coach_candidates(company):
     """
     Who may be chosen as a coach in `company`'s engagements: people who can sign in and who
-    either belong to the company or already coach one of its engagements (a provider's
-    coach, once introduced). Anyone else would be a user of an unrelated tenant, which an
+    are either the company's coaches (invited or added as one, or coaching an engagement) or
+    already coach one of its engagements (a provider's coach, once introduced). Anyone else
+    would be a coachee, an administrator, or a user of an unrelated tenant, which an
     administrator must never be able to browse.
     """
     already = Engagement.objects.filter(company=company).exclude(coach=None).values("coach_id")
+    coaching = Engagement.objects.exclude(coach=None).values("coach_id")
+    # Coaches only: the company's people invited or added as coaches, or coaching already.
     return User.objects.filter(
-        Q(company=company) | Q(pk__in=already), status__in=CAN_SIGN_IN,
+        Q(company=company) & (Q(is_coach=True) | Q(pk__in=coaching)) | Q(pk__in=already),
+        status__in=CAN_SIGN_IN,
     ).order_by("full_name", "email")
 
 

@@ -69,7 +69,8 @@ CASES = {
     "complete_session": ("engagement", lambda e, by: actions.do_complete_session(
         _session(e, EARLIER), by=by), COACH_TOO),
     "schedule_call": ("matching", lambda e, by: actions.do_schedule_discovery_call(
-        e, by=by, starts_at=LATER, coach=factories.UserFactory(company=e.company)), MANAGERS),
+        e, by=by, starts_at=LATER,
+        coach=factories.UserFactory(company=e.company, is_coach=True)), MANAGERS),
     "move_call": ("matching", lambda e, by: actions.do_move_discovery_call(
         _call(e), by=by, starts_at=LATER + dt.timedelta(days=1)), MANAGERS),
     "cancel_call": ("matching", lambda e, by: actions.do_cancel_discovery_call(
@@ -77,7 +78,7 @@ CASES = {
     "complete_call": ("matching", lambda e, by: actions.do_complete_discovery_call(
         _call(e, EARLIER), by=by), MANAGERS),
     "select_coach": ("matching", lambda e, by: actions.do_select_coach(
-        e, by=by, coach=factories.UserFactory(company=e.company)), MANAGERS),
+        e, by=by, coach=factories.UserFactory(company=e.company, is_coach=True)), MANAGERS),
     "edit": ("engagement", lambda e, by: actions.do_edit_engagement(
         e, by=by, started_on=dt.date(2026, 3, 9)), MANAGERS),
     "launch": ("draft", lambda e, by: actions.do_launch_engagement(e, by=by), MANAGERS),
@@ -177,7 +178,7 @@ def test_an_event_before_the_start_is_refused(engagement, coach):
 
 
 def test_selecting_a_coach_activates_and_is_tracked_on_sessions(matching, global_admin):
-    coach = factories.UserFactory(company=matching.company)
+    coach = factories.UserFactory(company=matching.company, is_coach=True)
     actions.do_select_coach(matching, by=global_admin, coach=coach)
     matching.refresh_from_db()
     assert matching.status == Engagement.Status.ACTIVE and matching.coach == coach

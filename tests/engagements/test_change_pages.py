@@ -204,7 +204,7 @@ def template(owner_company):
 def test_an_administrator_creates_a_draft_and_launches_it_from_its_page(
         client_for, global_admin, template, coachee, location, owner_company):
     own_coach = factories.UserFactory(company=owner_company, full_name="Jonas Rossi",
-                                      email="jonas@acme.test")
+                                      email="jonas@acme.test", is_coach=True)
     client = client_for(global_admin)
     page = client.get(reverse("engagements:create"))
     assert page.status_code == 200 and "jonas@acme.test" in page.content.decode()
@@ -265,6 +265,29 @@ def test_pickers_search_and_offer_only_who_fits(client_for, global_admin, templa
         "template": template.pk, "coachee": other_admin.pk, "owner": global_admin.pk})
     assert response.status_code == 400
     assert not Engagement.objects.exists()
+
+
+def test_the_coach_picker_offers_coaches_only(client_for, global_admin, template,
+                                              owner_company, coachee, engagement, coach):
+    factories.UserFactory(company=owner_company, full_name="Jonas Rossi", email="j1@acme.test",
+                          is_coach=True)
+    factories.UserFactory(company=owner_company, full_name="Jonas Rossi", email="j2@acme.test")
+    client = client_for(global_admin)
+
+    def coach_options(query):
+        html = client.post(reverse("engagements:create"), {
+            "coach_q": query, "find": "coach", "template": template.pk}).content.decode()
+        select = html[html.index('name="coach"'):]
+        return select[:select.index("</select>")]
+
+    assert "j1@acme.test" in coach_options("jonas rossi")  # invited as a coach
+    assert "j2@acme.test" not in coach_options("jonas rossi")  # a coachee, not a coach
+    assert coach.email in coach_options("cora")  # the provider's coach who coaches here
+    # A coachee posted by hand as the coach is refused.
+    response = client.post(reverse("engagements:create"), {
+        "template": template.pk, "coachee": coachee.pk, "coach": coachee.pk,
+        "owner": global_admin.pk})
+    assert response.status_code == 400
 
 
 def test_only_administrators_create_engagements(client_for, coach, coachee):
