@@ -39,6 +39,10 @@ def test_the_coach_marks_a_session_held_and_moves_the_next_one(
     page.goto(f"/engagements/{engagement.pk}/")
     row = page.locator(f"#session-{last.pk}")
     screenshot(page, f"engagement-sessions{suffix}")
+    # Every button of a session is on screen, not behind a sideways scroll of its table.
+    for button in row.locator(".btn").all():
+        box = button.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
 
     row.get_by_role("button", name="Mark held").click()
     page.get_by_text("marked held").wait_for()
@@ -73,7 +77,7 @@ def test_an_administrator_finds_a_coachee_creates_a_draft_and_launches_it(
     template = factories.EngagementTemplateFactory(company=owner_company, name="Leadership")
     factories.UserFactory(company=owner_company, full_name="Jonas Rossi", email="j1@acme.test")
     factories.UserFactory(company=owner_company, full_name="Jonas Rossi", email="j2@acme.test")
-    coach = factories.UserFactory(company=owner_company, full_name="Cory Coach")
+    coach = factories.UserFactory(company=owner_company, full_name="Cory Coach", is_coach=True)
     page = signed_in_page(global_admin, viewport={"width": 390, "height": 844})
     page.goto("/engagements/new/")
     page.get_by_label("Find a coachee").fill("jonas")
