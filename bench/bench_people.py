@@ -125,6 +125,29 @@ def time_page(client, params, runs, path="/people/"):
     return statistics.median(timings), max(timings), len(queries), first
 
 
+PICKERS = {
+    "new engagement page": ("get", {}),
+    "coachee search": ("post", {"find": "coachee", "coachee_q": "person 1"}),
+    "coach search": ("post", {"find": "coach", "coach_q": "coach 4"}),
+}
+
+
+def time_pickers(admin, runs):
+    """The new-engagement form's people pickers: the page, and a search of each."""
+    client = Client()
+    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    for label, (method, data) in PICKERS.items():
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                response = getattr(client, method)("/engagements/new/", data)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.status_code
+        print(f"{'global admin':15} picker: {label:20} median {statistics.median(timings):7.1f} ms"
+              f"  max {max(timings):7.1f} ms  queries {len(queries)}  load {load_average()}")
+
+
 def time_import(admin, rows):
     location = Location.objects.filter(company=admin.company).order_by("pk").first()
     lines = ["email,name,location"] + [
@@ -193,6 +216,7 @@ def main():
             median, worst, queries, first = time_page(client, params, args.runs)
             print(f"{who:15} {label:18} median {median:7.1f} ms  max {worst:7.1f} ms  "
                   f"queries {queries}  first {first[0]:7.1f} ms ({first[1]})")
+    time_pickers(everyone["global admin"], args.runs)
     timings = time_import(admin, args.import_rows)
     print(f"import of {args.import_rows:,} rows: upload and preview "
           f"{timings['upload and preview']:.2f} s, confirm {timings['confirm']:.2f} s "
