@@ -70,6 +70,8 @@ MIDDLEWARE = [
     # First, so that it times everything below it.
     "optify.metrics.RequestLatencyMiddleware",
     "optify.logs.RunIdMiddleware",
+    # Before the session's: the request's reads are routed before any of them happens.
+    "optify.replicas.ReplicaReadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -118,6 +120,25 @@ DATABASES = {
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets several test runs share one PostgreSQL server without sharing a test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+# Read replicas (optify/replicas.py, docs/scaling.md): comma-separated URLs of PostgreSQL
+# streaming replicas of the primary above. The views named here read from one of them when
+# it is recent enough; everything else uses the primary.
+REPLICA_DATABASES = []
+for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
+    _alias = f"replica{_index}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
+    )
+    # A replica that does not answer within 2 s is skipped for this request.
+    DATABASES[_alias].setdefault("OPTIONS", {})["connect_timeout"] = 2
+    # Under test, the replica streams the primary's test database: same name, no creation.
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    REPLICA_DATABASES.append(_alias)
+DATABASE_ROUTERS = ["optify.replicas.ReplicaRouter"] if REPLICA_DATABASES else []
+REPLICA_READABLE_VIEWS = frozenset({"reports:report", "reports:export"})
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
+# After a browser writes anything, its reads stay on the primary this long (read-your-writes).
+READ_YOUR_WRITES_SECONDS = int(os.environ.get("READ_YOUR_WRITES_SECONDS", "30"))
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -175,7 +196,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

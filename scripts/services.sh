@@ -4,6 +4,12 @@
 #   scripts/services.sh start DIR   start both, write DIR/env (DATABASE_URL, REDIS_URL)
 #   scripts/services.sh stop DIR    stop both and delete DIR
 #
+# With OPTIFY_REPLICA=1, `start` also starts a streaming replica of the PostgreSQL server on
+# another loopback port — PostgreSQL's own physical replication, copied with pg_basebackup
+# from the primary just started (a second or two: the cluster is nearly empty) — and adds
+# DATABASE_REPLICA_URLS to DIR/env. Everything created on the primary afterwards (the test
+# database included) streams to it.
+#
 # PostgreSQL's initdb refuses to run as root, so as root the cluster belongs to the
 # unprivileged `postgres` user. Durability is off: the data is thrown away anyway.
 set -euo pipefail
@@ -58,8 +64,37 @@ export OPTIFY_PG_BIN=$pgbin
 export OPTIFY_PG_DATA=$dir/pg
 export OPTIFY_SERVICES_DIR=$dir
 ENV
+    if [ "${OPTIFY_REPLICA:-0}" = 1 ]; then
+        start_replica "$pgbin" "$pgport"
+    fi
     chmod a+r "$dir/env"
     echo "PostgreSQL on 127.0.0.1:$pgport, Redis on 127.0.0.1:$redisport"
+}
+
+# A hot standby of the primary on 127.0.0.1:PORT2: initdb's default pg_hba.conf already trusts
+# replication connections from loopback, and wal_level=replica is the default.
+start_replica() {
+    local pgbin=$1 pgport=$2 replicaport run=()
+    as_root && run=(runuser -u postgres --)
+    replicaport=$(free_port)
+    "${run[@]}" "$pgbin/pg_basebackup" -h 127.0.0.1 -p "$pgport" -U optify -D "$dir/replica" \
+        --write-recovery-conf --wal-method=stream --checkpoint=fast >"$dir/basebackup.log" 2>&1 \
+        || { cat "$dir/basebackup.log" >&2; exit 1; }
+    # In its own configuration, so that a plain `pg_ctl start` (tests stop and start it) works.
+    cat >>"$dir/replica/postgresql.conf" <<CONF
+port = $replicaport
+unix_socket_directories = '$dir'
+listen_addresses = '127.0.0.1'
+hot_standby = on
+fsync = off
+max_connections = 200
+CONF
+    "${run[@]}" "$pgbin/pg_ctl" -D "$dir/replica" -l "$dir/replica.log" -w start >/dev/null
+    cat >>"$dir/env" <<ENV
+export DATABASE_REPLICA_URLS=postgres://optify@127.0.0.1:$replicaport/optify
+export OPTIFY_PG_REPLICA_DATA=$dir/replica
+ENV
+    echo "PostgreSQL streaming replica on 127.0.0.1:$replicaport"
 }
 
 stop() {
@@ -68,6 +103,9 @@ stop() {
     as_root && run=(runuser -u postgres --)
     if [ -f "$dir/env" ]; then
         pgbin=$(grep OPTIFY_PG_BIN "$dir/env" | cut -d= -f2)
+        if [ -d "$dir/replica" ]; then
+            "${run[@]}" "$pgbin/pg_ctl" -D "$dir/replica" -m immediate stop >/dev/null 2>&1 || true
+        fi
         "${run[@]}" "$pgbin/pg_ctl" -D "$dir/pg" -m immediate stop >/dev/null 2>&1 || true
     fi
     [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true

@@ -16,7 +16,8 @@ fi
 
 services=$(mktemp -d /tmp/optify-test.XXXXXX)
 trap 'scripts/services.sh stop "$services"' EXIT
-scripts/services.sh start "$services"
+# With a streaming replica beside the primary: tests/foundation/test_replicas.py reads from it.
+OPTIFY_REPLICA=1 scripts/services.sh start "$services"
 # shellcheck disable=SC1091
 source "$services/env"
 export OPTIFY_VAR_DIR="$services/var"

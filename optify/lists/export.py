@@ -29,7 +29,7 @@ from `.iterator()`. tests/reports/test_export.py runs both on PostgreSQL and com
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connections
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import StreamingHttpResponse
@@ -194,7 +194,9 @@ def copy_rows(queryset, columns, now):
     """The rows as CSV bytes straight from PostgreSQL's COPY, in buffers of ~256 kB."""
     statement, params = copy_statement(queryset, columns, now)
     buffer = bytearray()
-    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+    # The queryset's own database: a replica's, when the export reads from one.
+    with connections[queryset.db].cursor() as cursor, cursor.cursor.copy(statement,
+                                                                          params) as copy:
         for block in copy:
             buffer += block
             if len(buffer) >= BUFFER_BYTES:
@@ -213,7 +215,7 @@ def csv_stream(queryset, table_class, names, headers, now=None, use_copy=None):
     """
     now = now or timezone.now()
     if use_copy is None:
-        use_copy = connection.vendor == "postgresql"
+        use_copy = connections[queryset.db].vendor == "postgresql"
     registry = export_columns(table_class)
     columns = [registry[name] for name in names]
     yield ("\ufeff" + csv_line(headers)).encode()
