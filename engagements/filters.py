@@ -13,14 +13,15 @@ from templates_app.models import EngagementKind, EngagementTemplate
 User = get_user_model()
 
 
-def scoped_choices(user):
+def scoped_choices(user, coaches=True):
     """
     The querysets behind the template, location and coach filters: only what the user's
     own engagements can show. Administrators get their company's templates and locations
     (location administrators: their locations); everyone else gets what appears in
     engagements they coach, are coached in, or (global administrators of a coaching
     provider) that their company's coaches coach. Coaches are those of the engagements the
-    user may see, checked per chosen coach (`ChosenCoaches` never lists them all).
+    user may see, checked per chosen coach (`ChosenCoaches` never lists them all); with
+    `coaches` false (no coach chosen) that queryset, a second `restrict()`, is not built.
     """
     personal = Engagement.objects.filter(by_progress(user).personal)
     templates = Q(pk__in=personal.values("template_id"))
@@ -33,12 +34,14 @@ def scoped_choices(user):
         # from them).
         templates |= Q(company_id=user.company_id, company__locations__administrators=user)
         locations |= Q(pk__in=user.administered_location_ids)
-    coached = Engagement.objects.restrict(user).filter(coach=OuterRef("pk"))
-    return {
+    choices = {
         "template": EngagementTemplate.objects.filter(templates).distinct().order_by("name"),
         "location": Location.objects.filter(locations).distinct().order_by("name"),
-        "coach": User.objects.filter(Exists(coached)).order_by("full_name", "email"),
     }
+    if coaches:
+        coached = Engagement.objects.restrict(user).filter(coach=OuterRef("pk"))
+        choices["coach"] = User.objects.filter(Exists(coached)).order_by("full_name", "email")
+    return choices
 
 
 def matching_people(text):
@@ -123,7 +126,9 @@ class EngagementFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
         user = request.user if request else None
         if user is not None and user.is_authenticated:
-            for name, choices in scoped_choices(user).items():
+            # The coach filter's choices only matter for the coaches the URL chooses.
+            chosen = bool(self.data and self.data.get(self.form.add_prefix("coach")))
+            for name, choices in scoped_choices(user, coaches=chosen).items():
                 self.filters[name].queryset = choices
                 self.form.fields[name].queryset = choices
 
