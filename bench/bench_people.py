@@ -18,7 +18,6 @@ confirm), rolled back so the database is left as seeded.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -26,15 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optify.settings")
+from seed import collectstatic, production_like  # noqa: E402
+
 # As in production: DEBUG off (no query log, no debug context); plain HTTP to the test client.
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+production_like()
 
 import django  # noqa: E402
 
 django.setup()
+collectstatic()
 
 from django.core.cache import cache  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402

@@ -3,11 +3,14 @@ Load on a real server: gunicorn + PostgreSQL with the benchmark data set, driven
 a separate process on loopback — a mix of list, report, engagement pages and CSV exports as
 several users of several tenants, for a bounded time.
 
-    .venv/bin/python bench/load.py --database-url postgres://optify@127.0.0.1:PORT/optify_bench \
-        --duration 60 --connections 16
+    source /tmp/optify-dev/env
+    .venv/bin/python bench/load.py --duration 60 --connections 4,16     # optify_bench
+    .venv/bin/python bench/load.py --database-url postgres://optify@127.0.0.1:PORT/optify_bench
 
-Prints requests per second, p50/p95/p99 latencies and the count of non-2xx answers.
-Needs `wrk` (Debian package) and a data set seeded by bench/seed.py.
+Prints, for each number of connections, requests per second, p50/p95/p99 latencies and the
+count of non-2xx answers, with the load average before and after. Production-like: DEBUG off,
+collectstatic first, gunicorn's sync workers. Needs `wrk` (Debian package) and a data set
+seeded by bench/seed.py.
 """
 
 import argparse
@@ -23,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from seed import PRODUCTION_LIKE, bench_database_url, loadavg  # noqa: E402
 
 LUA = r"""
 local targets = {}
@@ -104,23 +110,21 @@ def build_targets(limit_users):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--database-url", default=None, help="default: optify_bench")
     parser.add_argument("--duration", type=int, default=60, help="seconds")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", default="4,16",
+                        help="comma-separated: one run each, on the same server")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--users", type=int, default=4, help="admins of other tenants")
     args = parser.parse_args()
-    if not args.database_url:
-        parser.error("--database-url or DATABASE_URL is required")
+    args.database_url = bench_database_url(args.database_url)
+    connections = [int(n) for n in args.connections.split(",")]
 
     port = free_port()
     env = {
-        **os.environ, "DATABASE_URL": args.database_url, "DEBUG": "false",
-        "SECRET_KEY": "load-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "localhost,127.0.0.1", "SECURE_SSL_REDIRECT": "false",
-        "SITE_URL": f"http://127.0.0.1:{port}", "DJANGO_SETTINGS_MODULE": "optify.settings",
-        "LOG_LEVEL": "WARNING",
+        **PRODUCTION_LIKE, **os.environ, "DATABASE_URL": args.database_url,
+        "SITE_URL": f"http://127.0.0.1:{port}",
     }
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -147,24 +151,29 @@ def main():
             subprocess.run(["wrk", "-t1", "-c4", "-d5s", "-s", str(script),
                             f"http://127.0.0.1:{port}", "--", str(targets_file)],
                            capture_output=True, check=True)
-            run = subprocess.run(
-                ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-                 "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}", "--",
-                 str(targets_file)],
-                capture_output=True, text=True, check=True,
-            )
+            failed = False
+            print(f"{len(targets)} distinct (page, user) targets, {args.duration}s per run, "
+                  f"gunicorn x{args.workers}, wrk -t{args.threads}", flush=True)
+            for count in connections:
+                before = loadavg()
+                run = subprocess.run(
+                    ["wrk", f"-t{min(args.threads, count)}", f"-c{count}", f"-d{args.duration}s",
+                     "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}", "--",
+                     str(targets_file)],
+                    capture_output=True, text=True, check=True,
+                )
+                result = json.loads(run.stdout.split("RESULT ", 1)[1])
+                rps = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+                print(f"{count:3} connections: requests/s {rps}  p50 {result['p50_ms']} ms  "
+                      f"p95 {result['p95_ms']} ms  p99 {result['p99_ms']} ms  "
+                      f"max {result['max_ms']} ms  errors: socket {result['errors_socket']}, "
+                      f"non-2xx {result['errors_status']}  ({before} before, {loadavg()} after)",
+                      flush=True)
+                failed |= bool(result["errors_socket"] or result["errors_status"])
         finally:
             server.terminate()
             server.wait(timeout=30)
-    result = json.loads(run.stdout.split("RESULT ", 1)[1])
-    result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
-    result["targets"] = len(targets)
-    print(f"{len(targets)} distinct (page, user) targets, {args.connections} connections, "
-          f"{args.duration}s, gunicorn x{args.workers}")
-    print(f"requests/s {result['rps']}  p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  "
-          f"p99 {result['p99_ms']} ms  max {result['max_ms']} ms")
-    print(f"errors: socket {result['errors_socket']}, non-2xx {result['errors_status']}")
-    return 0 if result["errors_socket"] == 0 and result["errors_status"] == 0 else 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

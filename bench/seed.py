@@ -69,14 +69,50 @@ def ensure_database(url):
             print(f"created database {name}")
 
 
+# What every benchmark runs with, unless the environment says otherwise: production's settings
+# (DEBUG off: no query log, no template debug information; the manifest static storage, hence
+# the collectstatic below; logs from WARNING up), with plain HTTP for Django's test client.
+PRODUCTION_LIKE = {
+    "DJANGO_SETTINGS_MODULE": "optify.settings",
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "SECURE_SSL_REDIRECT": "false",
+    "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "LOG_LEVEL": "WARNING",
+    # Their own static files: collecting into the project's staticfiles/ while a test run
+    # serves from it pulls files from under the tests.
+    "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
+}
+
+
+def production_like():
+    """Sets PRODUCTION_LIKE's defaults in the environment, before Django reads its settings."""
+    for name, value in PRODUCTION_LIKE.items():
+        os.environ.setdefault(name, value)
+
+
+def collectstatic():
+    """Pages render `{% static %}` from the manifest that DEBUG off needs (STATIC_ROOT)."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def loadavg():
+    """The machine's load average (1, 5, 15 minutes), printed with every figure."""
+    with open("/proc/loadavg") as f:
+        return "load " + " ".join(f.read().split()[:3])
+
+
 def setup_django(url):
     """Point Django at `url` and set it up (benchmarks run the project's own code)."""
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optify.settings")
+    production_like()
     os.environ.setdefault("CONN_MAX_AGE", "0")
     import django
 
     django.setup()
+    collectstatic()
 
 
 def viewers(admin_email=BIG_ADMIN_EMAIL):
@@ -176,10 +212,11 @@ def seed(*, engagements, companies, today, rng, password_hash):
                            "engagement_id"]),
         "session": Rows("engagements_session",
                         ["starts_at", "duration_minutes", "status", "cancelled_at",
-                         "created_at", "notes", "engagement_id"]),
+                         "created_at", "notes", "engagement_id", "cancel_reason",
+                         "notes_shared"]),
         "call": Rows("engagements_discoverycall",
                      ["starts_at", "duration_minutes", "status", "cancelled_at", "created_at",
-                      "coach_id", "engagement_id"]),
+                      "coach_id", "engagement_id", "cancel_reason"]),
     }
     user_id = location_id = template_id = engagement_id = 0
     weights = [t[4] for t in TEMPLATES]
@@ -294,10 +331,10 @@ def seed(*, engagements, companies, today, rng, password_hash):
                 cancelled = cancelled.isoformat() if ev_status == "cancelled" else None
                 if matching_phase:
                     out["call"].add(starts.isoformat(), 30, ev_status, cancelled, stamp,
-                                    rng.choice(coaches), engagement_id)
+                                    rng.choice(coaches), engagement_id, "")
                 else:
                     out["session"].add(starts.isoformat(), 60, ev_status, cancelled, stamp, "",
-                                       engagement_id)
+                                       engagement_id, "", False)
     return out, statuses
 
 
