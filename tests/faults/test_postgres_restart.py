@@ -95,6 +95,9 @@ def test_postgres_restarted_mid_evaluation_the_task_retries_and_completes_once(
 
         wait_until(lambda: cluster.query("SELECT count(*) FROM tracking_evaluationrun")[0][0],
                    timeout=60, on_timeout=stack.log_text)
+        # The run's line is written after its commit: wait for it, not for luck.
+        wait_until(lambda: "evaluation_run company=restartco" in
+                   stack.logs["worker"].read_text(), timeout=60, on_timeout=stack.log_text)
         log = stack.logs["worker"].read_text()
     finally:
         stack.stop()
