@@ -36,6 +36,8 @@ from django.db.models import Count, DateField, Value
 from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
 
 from engagements import people
 from engagements.lifecycle_forms import EndEarlyForm
@@ -97,6 +99,7 @@ class Rule:
     not_now: str
     ended: str = "This engagement has ended: it can no longer be changed."
     coach_may: bool = False  # its coach may, besides the administrators who manage it
+    coachee_may: bool = False  # its coachee may (booking with their coach)
     managers_may: bool = True  # the administrators who manage it may
     refused: str = "You may read this engagement, not change it."
     condition: object = None  # callable(engagement) -> bool, checked with the status
@@ -117,6 +120,21 @@ WRITE_NOTES = Rule(
     not_now="Session notes can be written only while the engagement is active.",
     ended="This engagement has ended: its notes stay readable, and nothing new can be added.",
     refused="Only the coach writes session notes.")
+# The coachee books sessions with their coach, and cancels their own sessions still to come
+# (DESIGN.md, "Running a programme"). Their own rules: only ahead of now (the coach and the
+# administrators also record what already happened), and only as the engagement's coachee —
+# not as an administrator, who schedules through SCHEDULE_SESSION.
+BOOK_SESSION = Rule(
+    (Status.ACTIVE,), coachee_may=True, managers_may=False,
+    not_now=_("Sessions can be booked once your coach is chosen and the engagement is "
+              "active."),
+    ended=_("This engagement has ended: nothing more can be booked in it."),
+    refused=_("Only the coachee of this engagement books sessions in it."))
+CANCEL_BOOKING = Rule(
+    (Status.ACTIVE,), coachee_may=True, managers_may=False,
+    not_now=_("Sessions can be cancelled only while the engagement is active."),
+    ended=_("This engagement has ended: its sessions can no longer be changed."),
+    refused=_("Only the coachee of this engagement cancels their sessions here."))
 SCHEDULE_CALL = Rule(
     (Status.COACH_MATCHING,),
     not_now="Discovery calls can be scheduled only during coach matching.",
@@ -169,7 +187,8 @@ def check(by, engagement, rule):
     if engagement.is_ended:
         raise EngagementEnded(rule.ended)
     if not ((rule.managers_may and engagement.can_manage)
-            or (rule.coach_may and by.pk == engagement.coach_id)):
+            or (rule.coach_may and by.pk == engagement.coach_id)
+            or (rule.coachee_may and by.pk == engagement.coachee_id)):
         raise PermissionDenied(rule.refused)
     if engagement.status not in rule.statuses or (rule.condition
                                                   and not rule.condition(engagement)):
@@ -249,15 +268,35 @@ def _local(event):
     return event.starts_at.isoformat()
 
 
+def validate_ahead(starts_at, now=None):
+    """Raise ActionRefused unless `starts_at` is still to come: what a coachee may book."""
+    if starts_at <= _now(now):
+        raise ActionRefused(_t("Choose a day and time still to come."))
+
+
 @transaction.atomic
 def do_schedule_session(engagement, *, by, starts_at, duration_minutes=60, now=None):
     engagement = _lock(by, engagement, SCHEDULE_SESSION)
+    return _create_session(engagement, by=by, starts_at=starts_at,
+                           duration_minutes=duration_minutes, now=now)
+
+
+@transaction.atomic
+def do_book_session(engagement, *, by, starts_at, duration_minutes=60, now=None):
+    """The coachee books a session with their coach: while active, and only ahead of now."""
+    engagement = _lock(by, engagement, BOOK_SESSION)
+    validate_ahead(starts_at, now)
+    return _create_session(engagement, by=by, starts_at=starts_at,
+                           duration_minutes=duration_minutes, now=now, booked_by="coachee")
+
+
+def _create_session(engagement, *, by, starts_at, duration_minutes, now, **changes):
     validate_start(engagement, starts_at)
     session = Session.objects.create(engagement=engagement, starts_at=starts_at,
                                      duration_minutes=duration_minutes)
-    _audit(Action.SESSION_SCHEDULED, by, engagement, starts_at=_local(session))
+    _audit(Action.SESSION_SCHEDULED, by, engagement, starts_at=_local(session), **changes)
     transition = _evaluate(engagement, Cause.SESSION, now)
-    _follow(Action.SESSION_SCHEDULED, by, engagement, transition=transition)
+    _follow(Action.SESSION_SCHEDULED, by, engagement, transition=transition, changes=changes)
     return session
 
 
@@ -304,12 +343,15 @@ def _move(model, event, *, by, starts_at, now=None):
     return event
 
 
-def _cancel(model, event, *, by, reason="", now=None):
-    rule, cause, _, cancelled, _, what = _EVENTS[model]
-    engagement, event = _lock_event(model, event, by, rule)
+def _cancel(model, event, *, by, reason="", now=None, rule=None):
+    default_rule, cause, _, cancelled, _, what = _EVENTS[model]
+    engagement, event = _lock_event(model, event, by, rule or default_rule)
     if event.status != EventStatus.SCHEDULED:
         raise ActionRefused(f"Only a scheduled {what} can be cancelled; this one is "
                             f"{event.get_status_display().lower()}.")
+    if rule is CANCEL_BOOKING and event.starts_at <= _now(now):
+        raise ActionRefused(_t("This session has already started: ask your coach to change "
+                               "it."))
     reason = (reason or "").strip()
     event.status = EventStatus.CANCELLED
     # A future event's cancellation day is activity (rule 3): the moment it happened.
@@ -350,6 +392,12 @@ def do_move_session(session, *, by, starts_at, now=None):
 @transaction.atomic
 def do_cancel_session(session, *, by, reason="", now=None):
     return _cancel(Session, session, by=by, reason=reason, now=now)
+
+
+@transaction.atomic
+def do_cancel_booked_session(session, *, by, reason="", now=None):
+    """The coachee cancels one of their own sessions still to come."""
+    return _cancel(Session, session, by=by, reason=reason, now=now, rule=CANCEL_BOOKING)
 
 
 @transaction.atomic

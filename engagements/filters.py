@@ -1,10 +1,14 @@
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 from accounts.models import Location
+from engagements.expressions import projected_off_track_on
 from engagements.models import ENDED_STATUSES, Engagement, Progress
 from engagements.visibility import by_progress
 from optify.forms import ModelIdsFilter, parse_id
@@ -83,6 +87,12 @@ class EngagementFilterSet(django_filters.FilterSet):
         choices=Progress.choices, method="filter_progress", label="Progress",
         widget=forms.CheckboxSelectMultiple,
     )
+    # On track, and going off track within so many days unless something happens: what the
+    # administrator's home counts and links to ("Days until off track" at most N).
+    off_track_within = django_filters.ChoiceFilter(
+        choices=[("7", "Within 7 days"), ("14", "Within 14 days"), ("30", "Within 30 days")],
+        method="filter_off_track_within", label="Goes off track", empty_label="Any time",
+    )
     # `distinct=False` on every multiple-choice filter: django-filter makes them DISTINCT by
     # default, for to-many relations; these are the engagement's own columns and foreign
     # keys, which match a row once, and a DISTINCT over the list's wide rows cost 1.3 s a
@@ -119,8 +129,8 @@ class EngagementFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Engagement
-        fields = ["q", "progress", "status", "kind", "template", "coach_name", "coach",
-                  "location", "include_completed"]
+        fields = ["q", "progress", "off_track_within", "status", "kind", "template",
+                  "coach_name", "coach", "location", "include_completed"]
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -151,6 +161,14 @@ class EngagementFilterSet(django_filters.FilterSet):
         # planner can estimate and index: rows whose progress the viewer may see match on it;
         # the others show "-" and match "not tracking" only.
         return queryset.filter(self.by_progress.matching(value, not_tracked=Progress.NOT_TRACKED))
+
+    def filter_off_track_within(self, queryset, name, value):
+        company = getattr(self.request.user, "company", None) if self.request else None
+        today = company.local_today() if company else timezone.localdate()
+        return queryset.alias(projected_off_track_on=projected_off_track_on()).filter(
+            self.by_progress.shown, progress=Progress.ON_TRACK,
+            tracking_threshold_days__isnull=False,
+            projected_off_track_on__lte=today + dt.timedelta(days=int(value)))
 
     @cached_property
     def by_progress(self):

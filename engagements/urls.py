@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engagements import change_views, lifecycle_views, views
+from engagements import change_views, homes, lifecycle_views, views
 from optify.lists import views as lists
 
 app_name = "engagements"
@@ -36,4 +36,10 @@ urlpatterns = [
     path("<int:pk>/complete/", lifecycle_views.mark_complete, name="mark_complete"),
     path("bulk/", lifecycle_views.bulk_action, name="bulk_action"),
     path("ready-to-complete/", lifecycle_views.ready_to_complete, name="ready_to_complete"),
+    # A place for each person (issue 19): the coach's and the coachee's homes, booking.
+    path("my-coachees/", homes.my_coachees, name="my_coachees"),
+    path("my-coaching/", homes.my_coaching, name="my_coaching"),
+    path("<int:pk>/book/", homes.book_session, name="book_session"),
+    path("<int:pk>/sessions/<int:session_pk>/cancel-booking/", homes.cancel_booking,
+         name="cancel_booking"),
 ]

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, DateField, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,12 +8,13 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from engagements import actions
-from engagements.expressions import AddDays
+from engagements.expressions import projected_off_track_on
 from engagements.filters import EngagementFilterSet
 from engagements.forms import DiscoveryCallForm, SelectCoachForm, SessionForm
 from engagements.models import Engagement, Pause, Progress
 from engagements.reasons import progress_reason
 from engagements.tables import EngagementTable, progress_html
+from engagements.visibility import by_progress
 from optify.lists.views import BaseListView
 
 
@@ -26,11 +26,7 @@ def with_list_annotations(queryset):
     nothing else happens — the threshold after its next scheduled event, or else after its
     last activity.
     """
-    # Nothing scheduled: the stored day, counted past pauses. Else the threshold after the
-    # next scheduled event (whatever pauses may come).
-    projected = Coalesce("goes_off_track_on", AddDays(
-        Coalesce("next_event_on", "last_activity_on", "started_on"), "tracking_threshold_days"
-    ))
+    projected = projected_off_track_on()
     # Joined: what the default columns show and sort on. Fetched apart, by the page's ids:
     # the company (its local "today") and the owner. Two more joins made PostgreSQL spend
     # ~25 ms of every page planning the join order (7 relations) for a 20 ms query.
@@ -82,15 +78,68 @@ class EngagementListView(BaseListView):
     def get_queryset(self):
         return with_list_annotations(Engagement.objects.restrict(self.request.user))
 
+    # What only a viewer who sees some engagement's progress can use: for anyone else (a
+    # coachee, a coaching provider's administrator) every cell of these reads "-".
+    progress_columns = ("progress", "progress_reason", "off_track_since", "days_until_off_track")
+    manages_rows = False
+
     @cached_property
     def is_admin(self):
         return self.request.user.is_company_admin  # a query for location administrators
 
     def can_bulk(self):
-        return bool(self.is_admin)
+        # Bulk actions, and their checkboxes, only where a row of the page can be acted on.
+        return bool(self.is_admin) and self.manages_rows
 
     def get_excluded_columns(self):
-        return () if self.can_bulk() else ("select",)
+        return () if self.is_admin else ("select",)
+
+    def get_table(self, queryset, columns):
+        """
+        The page's table, without the columns its viewer cannot use, decided from the page's
+        own rows (already fetched, so no query): no Select column where no row may be
+        managed; no progress columns where no row's progress is seen, unless the viewer sees
+        some progress elsewhere (one query, only then). The Columns control leaves them out.
+        """
+        table = super().get_table(queryset, columns)
+        page = getattr(table, "page", None)
+        records = [row.record for row in page.object_list] if page is not None else []
+        self.manages_rows = any(getattr(record, "can_manage", False) for record in records)
+        unusable = [] if self.manages_rows else ["select"]
+        if not self.sees_some_progress(records):
+            unusable += self.progress_columns
+        for name in unusable:
+            if name in table.columns.names():
+                table.columns.hide(name)
+        columns.unavailable = frozenset(unusable)
+        return table
+
+    def sees_some_progress(self, records):
+        if any(getattr(record, "sees_progress", False) for record in records):
+            return True
+        user = self.request.user
+        return Engagement.objects.filter(by_progress(user).seen).exists()
+
+    @cached_property
+    def company_has_templates(self):
+        """
+        Whether the viewer's company has templates to launch from, read from the filter
+        form's Template choices (its administrators' include their company's templates),
+        which the page lists anyway: no query of its own.
+        """
+        user = self.request.user
+        field = self._filterset.form["template"] if self._filterset is not None else None
+        if field is None or not user.company_id:
+            return False
+        return any(getattr(widget.data["value"], "instance", None) is not None
+                   and widget.data["value"].instance.company_id == user.company_id
+                   for widget in field.subwidgets)
+
+    _filterset = None
+
+    def get_filterset(self, queryset):
+        self._filterset = super().get_filterset(queryset)
+        return self._filterset
 
     def get_table_kwargs(self):
         return {"today": self.company_today()}
@@ -105,6 +154,8 @@ class EngagementListView(BaseListView):
             bulk_action_url=reverse("engagements:bulk_action"),
             can_bulk=self.can_bulk(),
             is_admin=self.is_admin,
+            manages_rows=self.manages_rows,
+            can_launch=bool(self.is_admin) and self.company_has_templates,
         )
         return context
 

@@ -2,27 +2,28 @@ import hmac
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from engagements.models import ENDED_STATUSES, Engagement
+from engagements import homes
 from notifications.health import OutboxCollector
 from optify import health, metrics
+from reports.home import admin_home
 
 
 @login_required
 def home(request):
-    """The signed-in landing page: what needs attention, at a glance."""
-    counts = Engagement.objects.restrict(request.user).exclude(
-        status__in=ENDED_STATUSES
-    ).aggregate(
-        running=Count("pk"),
-        off_track=Count("pk", filter=Q(seen_progress="off_track")),
-        on_track=Count("pk", filter=Q(seen_progress="on_track")),
-    )
-    return render(request, "home.html", {"counts": counts})
+    """
+    Where a signed-in person lands: their own home (issue 19). Administrators: the programme's
+    numbers and what needs attention (reports/home.py); coaches: "My coachees"; everyone else:
+    "My coaching", the coachee's home.
+    """
+    user = request.user
+    if user.company_id and user.is_company_admin:
+        return admin_home(request)
+    coaches, _ = homes.roles_of(request)
+    return homes.my_coachees(request) if coaches else homes.my_coaching(request)
 
 
 def help_page(request):

@@ -76,6 +76,19 @@ def session(ctx):
     return [ctx.engagement.pk, held.pk]
 
 
+def upcoming_session(ctx):
+    """The standing engagement and a session of it still to come (its coachee may cancel it)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests import factories
+
+    ahead = factories.SessionFactory(engagement=ctx.engagement,
+                                     starts_at=timezone.now() + dt.timedelta(days=30))
+    return [ctx.engagement.pk, ahead.pk]
+
+
 def call(ctx):
     """A discovery call of the standing engagement (active: calls cannot change any more)."""
     from tests import factories
@@ -85,7 +98,9 @@ def call(ctx):
 
 MATRIX = {
     # Project and accounts.
-    "home": Entry(signed_in(200)),
+    # Each person's home (issue 19): the standing engagement is off track since 23 March; its
+    # administrators see it in "needs attention", its coach on "My coachees".
+    "home": Entry(signed_in(200), progress=SEES_PROGRESS),
     "healthz": Entry(expect(others=200)),
     "metrics": Entry(expect(others=404)),  # off without METRICS_TOKEN (tests/ops/test_metrics.py)
     "help": Entry(expect(others=200)),
@@ -159,6 +174,18 @@ MATRIX = {
     "engagements:cancel_call": Entry(
         expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302), args=call,
         method="post"),
+    # The homes and the coachee's booking (issue 19). Everyone has a home of each kind (an
+    # empty one says so); only the coach's shows progress. Booking and cancelling a booked
+    # session are the coachee's: the coach and administrators schedule on the engagement's
+    # page (403 here), those who do not see the engagement get 404.
+    "engagements:my_coachees": Entry(signed_in(200), progress=frozenset({"C"})),
+    "engagements:my_coaching": Entry(signed_in(200), progress=frozenset()),
+    "engagements:book_session": Entry(
+        expect(CE=200, G=403, L=403, C=403, P=403, OL=404, O=404, A=302), args=eng,
+        progress=frozenset()),
+    "engagements:cancel_booking": Entry(
+        expect(CE=200, G=403, L=403, C=403, P=403, OL=404, O=404, A=302), args=upcoming_session,
+        progress=frozenset()),
     # Templates (issue 5): company administrators list and launch; global ones edit.
     "templates_app:list": Entry(expect(G=200, L=200, OL=200, P=200, O=200, others=404,
                                        A=302)),

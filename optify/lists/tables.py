@@ -32,6 +32,9 @@ class ColumnPreference:
         self.table_class = table_class
         self.user = user
         self.key = f"tables.{table_class.__name__}.columns"
+        # Columns this viewer cannot use on this page (the list view says which): not offered
+        # in the Columns control, whatever their stored choice says.
+        self.unavailable = frozenset()
 
     @property
     def fixed(self):
@@ -87,12 +90,12 @@ class ColumnPreference:
 
     def choices_for_form(self):
         """Every choosable column with whether it is shown and its position, for the control."""
-        selected = self.selected()
+        selected = [name for name in self.selected() if name not in self.unavailable]
         positions = {name: index for index, name in enumerate(selected, start=1)}
         rows = [
             {"name": name, "header": header, "shown": name in positions,
              "position": positions.get(name, "")}
-            for name, header in self.choosable
+            for name, header in self.choosable if name not in self.unavailable
         ]
         return sorted(rows, key=lambda row: (not row["shown"], row["position"] or 0))
 

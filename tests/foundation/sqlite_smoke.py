@@ -130,6 +130,7 @@ def list_queries(user):
         queries.append({"q": someone.coachee.email})
     queries += [{"progress": value} for value in Progress.values]
     queries.append({"progress": Progress.values})
+    queries += [{"off_track_within": "7"}, {"off_track_within": "bad"}]
     queries += [{"status": value} for value in Engagement.Status.values]
     queries += [{"kind": value} for value in EngagementKind.values]
     if template:
@@ -197,7 +198,8 @@ def walk(label, email, password, thorough=False):
     }
 
     # Pages this role must be able to open.
-    must_open = {"home", "engagements:list", "notifications:settings"}
+    must_open = {"home", "engagements:list", "notifications:settings",
+                 "engagements:my_coachees", "engagements:my_coaching"}
     if engagement:
         must_open.add("engagements:detail")
     if reports_ok:
