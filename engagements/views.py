@@ -87,12 +87,14 @@ class EngagementListView(BaseListView):
     def is_admin(self):
         return self.request.user.is_company_admin  # a query for location administrators
 
+    bulk_actions = True  # the Engagements Report reads only
+
     def can_bulk(self):
         # Bulk actions, and their checkboxes, only where a row of the page can be acted on.
-        return bool(self.is_admin) and self.manages_rows
+        return self.bulk_actions and bool(self.is_admin) and self.manages_rows
 
     def get_excluded_columns(self):
-        return () if self.is_admin else ("select",)
+        return () if self.bulk_actions and self.is_admin else ("select",)
 
     def get_table(self, queryset, columns):
         """

@@ -63,6 +63,7 @@ class ReportMixin(ReportAccessMixin):
 
     table_class = EngagementReportTable
     filterset_class = ReportFilterSet
+    bulk_actions = False
 
     def get_saved_view(self):
         if not hasattr(self, "_saved_view"):

@@ -64,7 +64,6 @@ def test_a_providers_administrator_manages_nothing_and_sees_no_progress(
     assert "progress" not in offered_columns(response)
     # Coachly has no templates: nothing to launch from, so no Launch or New button.
     assert "Launch from a template" not in html and reverse("engagements:create") not in html
-    assert "ready-hint" not in html
 
 
 def test_a_coachee_sees_no_progress_columns(client_for, coachee, off_track):

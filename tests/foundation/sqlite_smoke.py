@@ -130,7 +130,7 @@ def list_queries(user):
         queries.append({"q": someone.coachee.email})
     queries += [{"progress": value} for value in Progress.values]
     queries.append({"progress": Progress.values})
-    queries += [{"off_track_within": "7"}, {"off_track_within": "bad"}]
+    queries.append({"off_track_within": "7"})
     queries += [{"status": value} for value in Engagement.Status.values]
     queries += [{"kind": value} for value in EngagementKind.values]
     if template:
