@@ -135,6 +135,7 @@ def digest_items(nudge):
         )
     )
     url = engagement_url_pattern()
+    book = settings.SITE_URL + url_pattern("engagements:book_session")
     today = nudge.company.local_today()
     for row in rows:
         since = row["off_track_since"]
@@ -145,6 +146,10 @@ def digest_items(nudge):
         # Still finding a coach: what is missing is a discovery call, not a session.
         row["matching"] = row["status"] == Engagement.Status.COACH_MATCHING
         row["as_coachee"] = row["coachee_id"] == nudge.recipient_id
+        # A coachee books from the email: their booking form, while the engagement is active
+        # (while a coach is being chosen there is nobody to book with yet).
+        row["book_url"] = (book.format(row["engagement_id"]) if row["as_coachee"]
+                           and row["status"] == Engagement.Status.ACTIVE else "")
         # Who the coachee asks: their coach, or while a coach is being chosen, the owner.
         row["contact"], row["contact_email"] = (
             (row["owner"], row["owner_email"]) if row["matching"] or not row["coach"]
