@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from engagements import actions
 from engagements.models import Engagement, EventStatus, Progress, Session
 from tests import factories
 from tests.browser.test_accessibility import assert_no_violations
@@ -52,7 +53,7 @@ def programme(owner_company, location, other_location, global_admin, engagement,
                              notes="Map the three conversations you keep putting off.",
                              notes_shared=True)
     people = [("Amara Okafor", Progress.ON_TRACK, None, dt.date(2026, 4, 5), location),
-              ("Ben Schmidt", Progress.OFF_TRACK, dt.date(2026, 3, 12), None, other_location),
+              ("Ben Schmidt", Progress.OFF_TRACK, dt.date(2026, 3, 5), None, other_location),
               ("Chloe Tanaka", Progress.ON_TRACK, None, None, location),
               ("Dev Silva", Progress.PAUSED, None, None, other_location)]
     for index, (name, progress, since, goes_off, where) in enumerate(people):
@@ -62,7 +63,9 @@ def programme(owner_company, location, other_location, global_admin, engagement,
             goes_off_track_on=goes_off, paused_until=(dt.date(2026, 4, 14)
                                                       if progress == Progress.PAUSED else None),
             next_event_on=None if goes_off or since else dt.date(2026, 4, 9 + index),
-            last_activity_on=dt.date(2026, 3, 16 + index),
+            last_activity_on=(since - dt.timedelta(days=21) if since
+                              else dt.date(2026, 3, 16 + index)),
+            started_on=dt.date(2026, 2, 2),
             coachee=factories.UserFactory(company=owner_company, full_name=name))
         if row.next_event_on:
             factories.SessionFactory(engagement=row, starts_at=dt.datetime(
@@ -123,8 +126,9 @@ def test_a_coachee_signs_in_books_a_session_and_the_coach_sees_it(
                                   "provider_admin"])
 def test_each_roles_home_at_both_sizes(role, roles, programme, signed_in_page, axe,
                                        screenshot, first_of_april):
-    factories.SessionFactory(engagement=programme,
-                             starts_at=dt.datetime(2026, 4, 8, 9, tzinfo=dt.UTC))
+    # Scheduled as the coach would: on track again at once.
+    actions.do_schedule_session(programme, by=roles["coach"],
+                                starts_at=dt.datetime(2026, 4, 8, 9, tzinfo=dt.UTC))
     for size, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
         page = signed_in_page(roles[role], viewport=viewport)
         page.goto("/")
