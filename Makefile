@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean messages
 
 $(VENV)/bin/python:
 	@python=$$(scripts/find-python.sh) && echo "Using $$python" && $$python -m venv $(VENV)
@@ -24,6 +24,7 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	@mkdir -p var
+	@scripts/compile-messages.sh
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "Optify is at http://$(HOST):$(PORT)/ — sign in with a user printed above."
@@ -31,7 +32,16 @@ run: $(VENV)/.installed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-test
+	@scripts/compile-messages.sh
 	scripts/test.sh $(PYTEST_ARGS)
+
+# After changing or adding user-facing strings: refresh the .po files (docs/translations.md),
+# translate what is new, then `make test` compiles and checks them.
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages --all --no-location --no-obsolete --ignore=.venv --ignore=var \
+		--ignore=staticfiles --ignore=bench --ignore=tests --ignore=docs --ignore=ops \
+		--ignore=scripts
+	@scripts/compile-messages.sh
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -17,6 +17,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.invitations import send_invitation
 from accounts.models import AccountEvent, Location, User
@@ -29,10 +31,10 @@ from accounts.people import (
     people_for,
 )
 
-NOT_ALLOWED = "Only your company's administrators can change this person."
-ROLES_NOT_ALLOWED = "Only global administrators decide who administers what."
-LOCATIONS_NOT_ALLOWED = ("Locations are part of the Enterprise plan; its global administrators "
-                         "create, rename and archive them.")
+NOT_ALLOWED = gettext_lazy("Only your company's administrators can change this person.")
+ROLES_NOT_ALLOWED = gettext_lazy("Only global administrators decide who administers what.")
+LOCATIONS_NOT_ALLOWED = gettext_lazy("Locations are part of the Enterprise plan; its global "
+                                     "administrators create, rename and archive them.")
 
 
 class PeopleActionRefused(Exception):
@@ -68,7 +70,7 @@ def normalise_email(email):
     try:
         validate_email(email)
     except Exception as error:  # ValidationError: say it in our words
-        raise PeopleActionRefused("Enter a valid email address.") from error
+        raise PeopleActionRefused(_("Enter a valid email address.")) from error
     return email
 
 
@@ -81,10 +83,10 @@ def email_taken(email, exclude_pk=None):
 def _check_location(by, location, *, required=False):
     if location is None:
         if required:
-            raise PeopleActionRefused("Choose one of your locations.")
+            raise PeopleActionRefused(_("Choose one of your locations."))
         return None
     if not locations_for(by).filter(pk=_pk(location)).exists():
-        raise PeopleActionRefused("Choose a location of your company that is not archived.")
+        raise PeopleActionRefused(_("Choose a location of your company that is not archived."))
     return location
 
 
@@ -94,9 +96,9 @@ def _check_roles(by, role, admin_locations):
         raise PermissionDenied(ROLES_NOT_ALLOWED)
     if role == Role.LOCATION_ADMINISTRATOR:
         if not by.company.is_enterprise:
-            raise PeopleActionRefused("Location administrators are part of the Enterprise plan.")
+            raise PeopleActionRefused(_("Location administrators are part of the Enterprise plan."))
         if not admin_locations:
-            raise PeopleActionRefused("Choose the locations they administer.")
+            raise PeopleActionRefused(_("Choose the locations they administer."))
         for location in admin_locations:
             _check_location(by, location)
 
@@ -114,14 +116,14 @@ def add_person(*, by, email, full_name, role=Role.COACHEE, location=None,
     email = normalise_email(email)
     full_name = (full_name or "").strip()
     if not full_name:
-        raise PeopleActionRefused("Enter their name.")
+        raise PeopleActionRefused(_("Enter their name."))
     if not invite and role != Role.COACHEE:
-        raise PeopleActionRefused("Only coachees can be added without an invitation.")
+        raise PeopleActionRefused(_("Only coachees can be added without an invitation."))
     _check_roles(by, role, list(admin_locations))
     # A location administrator's people are those of their locations: theirs must say which.
     _check_location(by, location, required=not by.is_global_admin)
     if email_taken(email):
-        raise PeopleActionRefused("This email address is already in use.")
+        raise PeopleActionRefused(_("This email address is already in use."))
     try:
         with transaction.atomic():
             person = User.objects.create_user(
@@ -135,11 +137,11 @@ def add_person(*, by, email, full_name, role=Role.COACHEE, location=None,
             AccountEvent.record(
                 AccountEvent.Action.INVITED if invite else AccountEvent.Action.ADDED,
                 actor=by, company=by.company, person=person, email=email,
-                full_name=full_name, role=role.label,
+                full_name=full_name, role=str(role.label),
                 home_location=str(location) if location else "",
             )
     except IntegrityError as error:  # the same email added at the same moment
-        raise PeopleActionRefused("This email address is already in use.") from error
+        raise PeopleActionRefused(_("This email address is already in use.")) from error
     if invite:
         send_invitation(person, invited_by=by)
     return person
@@ -154,9 +156,11 @@ def invite(person, *, by):
     with transaction.atomic():
         person = get_person(by, _pk(person), "manage", for_update=True)
         if person.status == User.Status.ACTIVE:
-            raise PeopleActionRefused(f"{person} has already accepted their invitation.")
+            raise PeopleActionRefused(
+                _("%(person)s has already accepted their invitation.") % {"person": person})
         if person.status == User.Status.INACTIVE:
-            raise PeopleActionRefused(f"{person} is deactivated: reactivate them first.")
+            raise PeopleActionRefused(
+                _("%(person)s is deactivated: reactivate them first.") % {"person": person})
         first = person.status == User.Status.INTERNAL_RECORD
         AccountEvent.record(
             AccountEvent.Action.INVITED if first else AccountEvent.Action.INVITATION_RESENT,
@@ -175,9 +179,9 @@ def deactivate(person, *, by):
     with transaction.atomic():
         person = get_person(by, _pk(person), "manage", for_update=True)
         if person.pk == by.pk:
-            raise PeopleActionRefused("You cannot deactivate yourself.")
+            raise PeopleActionRefused(_("You cannot deactivate yourself."))
         if person.status == User.Status.INACTIVE:
-            raise PeopleActionRefused(f"{person} is already deactivated.")
+            raise PeopleActionRefused(_("%(person)s is already deactivated.") % {"person": person})
         before = person.status
         User.objects.filter(pk=person.pk).update(status=User.Status.INACTIVE)
         AccountEvent.record(AccountEvent.Action.DEACTIVATED, actor=by, company=by.company,
@@ -194,7 +198,7 @@ def reactivate(person, *, by):
     with transaction.atomic():
         person = get_person(by, _pk(person), "manage", for_update=True)
         if person.status != User.Status.INACTIVE:
-            raise PeopleActionRefused(f"{person} is not deactivated.")
+            raise PeopleActionRefused(_("%(person)s is not deactivated.") % {"person": person})
         if person.has_usable_password():
             status = User.Status.ACTIVE
         elif person.invited_at:
@@ -215,14 +219,14 @@ def change_details(person, *, by, full_name, email, location=None, is_coach=None
     """
     full_name = (full_name or "").strip()
     if not full_name:
-        raise PeopleActionRefused("Enter their name.")
+        raise PeopleActionRefused(_("Enter their name."))
     email = normalise_email(email)
     with transaction.atomic():
         person = get_person(by, _pk(person), "manage", for_update=True)
         if _pk(location) != person.location_id:
             _check_location(by, location, required=not by.is_global_admin)
         if email_taken(email, exclude_pk=person.pk):
-            raise PeopleActionRefused("This email address is already in use.")
+            raise PeopleActionRefused(_("This email address is already in use."))
 
         def described():
             return {"full_name": person.full_name, "email": person.email,
@@ -259,16 +263,16 @@ def set_roles(person, *, by, is_global_admin, admin_locations=()):
         raise PermissionDenied(ROLES_NOT_ALLOWED)
     admin_locations = list(admin_locations)
     if admin_locations and not by.company.is_enterprise:
-        raise PeopleActionRefused("Location administrators are part of the Enterprise plan.")
+        raise PeopleActionRefused(_("Location administrators are part of the Enterprise plan."))
     for location in admin_locations:
         _check_location(by, location)
     with transaction.atomic():
         person = get_person(by, _pk(person), "manage", for_update=True)
         if person.pk == by.pk:
-            raise PeopleActionRefused("You cannot change your own roles; ask another "
-                                      "global administrator.")
+            raise PeopleActionRefused(_("You cannot change your own roles; ask another "
+                                      "global administrator."))
         if person.status == User.Status.INTERNAL_RECORD and (is_global_admin or admin_locations):
-            raise PeopleActionRefused("Invite them first: an internal record cannot sign in.")
+            raise PeopleActionRefused(_("Invite them first: an internal record cannot sign in."))
         before = {"global_administrator": person.is_global_admin,
                   "locations": sorted(str(loc) for loc in person.administered_locations.all())}
         # Archived locations they already administer stay theirs: the picker does not offer
@@ -307,10 +311,10 @@ def get_location(by, pk, *, for_update=False):
 def _clean_location_name(by, name, exclude_pk=None):
     name = (name or "").strip()
     if not name:
-        raise PeopleActionRefused("Enter the location's name.")
+        raise PeopleActionRefused(_("Enter the location's name."))
     clash = Location.objects.filter(company_id=by.company_id, name__iexact=name)
     if clash.exclude(pk=exclude_pk).exists():
-        raise PeopleActionRefused("Your company already has a location with this name.")
+        raise PeopleActionRefused(_("Your company already has a location with this name."))
     return name
 
 
@@ -323,7 +327,7 @@ def create_location(*, by, name):
             AccountEvent.record(AccountEvent.Action.LOCATION_CREATED, actor=by,
                                 company=by.company, location=location, name=name)
     except IntegrityError as error:
-        raise PeopleActionRefused("Your company already has a location with this name.") \
+        raise PeopleActionRefused(_("Your company already has a location with this name.")) \
             from error
     return location
 
@@ -349,7 +353,8 @@ def archive_location(location, *, by, now=None):
     with transaction.atomic():
         location = get_location(by, _pk(location), for_update=True)
         if location.is_archived:
-            raise PeopleActionRefused(f"{location} is already archived.")
+            raise PeopleActionRefused(
+                _("%(location)s is already archived.") % {"location": location})
         location.archived_at = now or timezone.now()
         location.save(update_fields=["archived_at"])
         AccountEvent.record(AccountEvent.Action.LOCATION_ARCHIVED, actor=by,
@@ -361,7 +366,7 @@ def restore_location(location, *, by):
     with transaction.atomic():
         location = get_location(by, _pk(location), for_update=True)
         if not location.is_archived:
-            raise PeopleActionRefused(f"{location} is not archived.")
+            raise PeopleActionRefused(_("%(location)s is not archived.") % {"location": location})
         location.archived_at = None
         location.save(update_fields=["archived_at"])
         AccountEvent.record(AccountEvent.Action.LOCATION_RESTORED, actor=by,

@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Location, User
 from accounts.people import Role, in_locations, locations_for, role_condition
@@ -9,25 +10,25 @@ from optify.forms import ModelIdsChoiceField
 
 class LocationChoice(ModelIdsChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.name} (archived)" if obj.is_archived else obj.name
+        return _("%(name)s (archived)") % {"name": obj.name} if obj.is_archived else obj.name
 
 
 class PersonFilterSet(django_filters.FilterSet):
     """The People page's filters; the names are the URL's parameters."""
 
-    q = django_filters.CharFilter(method="filter_q", label="Search",
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"),
                                   widget=forms.TextInput(attrs={"type": "search",
-                                                                "placeholder": "Name or email"}))
+                                                                "placeholder": _("Name or email")}))
     role = django_filters.MultipleChoiceFilter(
-        choices=Role.choices, method="filter_role", label="Role",
+        choices=Role.choices, method="filter_role", label=_("Role"),
         widget=forms.CheckboxSelectMultiple,
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=User.Status.choices, label="Status", widget=forms.CheckboxSelectMultiple,
+        choices=User.Status.choices, label=_("Status"), widget=forms.CheckboxSelectMultiple,
         distinct=False,
     )
     location = django_filters.ModelMultipleChoiceFilter(
-        queryset=Location.objects.none(), label="Location", distinct=False,
+        queryset=Location.objects.none(), label=_("Location"), distinct=False,
         method="filter_location", widget=forms.CheckboxSelectMultiple,
     )
 

@@ -25,6 +25,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actions import NOT_ALLOWED, PeopleActionRefused
 from accounts.models import AccountEvent, PeopleImport, User
@@ -49,14 +50,14 @@ class ImportRefused(PeopleActionRefused):
 
 def _decode(data):
     if len(data) > MAX_BYTES:
-        raise ImportRefused("The file is larger than 5 MB. Split it into smaller files.")
+        raise ImportRefused(_("The file is larger than 5 MB. Split it into smaller files."))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             return data.decode("cp1252")
         except UnicodeDecodeError as error:
-            raise ImportRefused("Save the file as “CSV UTF-8” and upload it again.") from error
+            raise ImportRefused(_("Save the file as “CSV UTF-8” and upload it again.")) from error
 
 
 def read_rows(data):
@@ -71,18 +72,19 @@ def read_rows(data):
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as error:
-        raise ImportRefused("The file is empty.") from error
+        raise ImportRefused(_("The file is empty.")) from error
     columns = [HEADERS.get(name.strip().lower()) for name in header]
     if "email" not in columns:
-        raise ImportRefused("The first line must name the columns, with at least “email” "
-                            "(and “name”, “location”).")
+        raise ImportRefused(_("The first line must name the columns, with at least “email” "
+                            "(and “name”, “location”)."))
     rows = []
     try:
         for values in reader:
             if not any(value.strip() for value in values):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise ImportRefused(f"At most {MAX_ROWS:,} people per file. Split it.")
+                raise ImportRefused(_("At most %(count)s people per file. Split it.") % {
+                    "count": f"{MAX_ROWS:,}"})
             row = {}
             for column, value in zip(columns, values, strict=False):
                 if column:
@@ -94,7 +96,8 @@ def read_rows(data):
                                            "full_name": row["full_name"][:200],
                                            "location": row.get("location", "")}))
     except csv.Error as error:
-        raise ImportRefused(f"Line {reader.line_num} cannot be read: {error}.") from error
+        raise ImportRefused(_("Line %(line)s cannot be read: %(error)s.") % {
+            "line": reader.line_num, "error": error}) from error
     return rows
 
 
@@ -131,23 +134,25 @@ def parse_upload(*, by, data, file_name=""):
         try:
             validate_email(email)
         except ValidationError:
-            problems.append("Not a valid email address." if email else "Email missing.")
+            problems.append(_("Not a valid email address.") if email else _("Email missing."))
             email = ""
         if not row["full_name"]:
-            problems.append("Name missing.")
+            problems.append(_("Name missing."))
         location = None
         if row["location"]:
             location = locations.get(row["location"].lower())
             if location is None:
-                problems.append(f"Unknown location “{row['location']}”.")
+                problems.append(_("Unknown location “%(location)s”.") % {
+                    "location": row["location"]})
         elif not by.is_global_admin:
-            problems.append("Location missing: name one of your locations.")
+            problems.append(_("Location missing: name one of your locations."))
         if email and email in seen:
-            problems.append(f"Duplicate: the same email as line {seen[email]}.")
+            problems.append(_("Duplicate: the same email as line %(line)s.") % {
+                "line": seen[email]})
         elif email:
             seen[email] = line
             if email in existing and existing[email] != by.company_id:
-                problems.append("This email address is already in use.")
+                problems.append(_("This email address is already in use."))
         if problems:
             errors.append({"line": line, "email": row["email"], "full_name": row["full_name"],
                            "errors": problems})
@@ -182,7 +187,7 @@ def confirm_import(pending, *, by, now=None):
             pk=pending.pk, created_by=by, status=PeopleImport.Status.PENDING,
         ).update(status=PeopleImport.Status.CONFIRMED, confirmed_at=now)
         if not won:
-            raise PeopleActionRefused("This file has already been imported.")
+            raise PeopleActionRefused(_("This file has already been imported."))
         # Still theirs to choose: a location archived since the preview is left out.
         allowed = set(locations_for(by).values_list("pk", flat=True))
         taken = _existing({row["email"] for row in pending.rows})
@@ -197,8 +202,8 @@ def confirm_import(pending, *, by, now=None):
             with transaction.atomic():
                 User.objects.bulk_create(people, batch_size=BATCH)
         except IntegrityError as error:  # the same email added by someone at this moment
-            raise PeopleActionRefused("Someone added some of these people meanwhile: upload "
-                                      "the file again to see who is left.") from error
+            raise PeopleActionRefused(_("Someone added some of these people meanwhile: upload "
+                                      "the file again to see who is left.")) from error
         # One audit event for the file, not one per person: the PeopleImport keeps who and
         # what, and 5,000 more rows would double the import's time.
         AccountEvent.record(AccountEvent.Action.IMPORTED, actor=by, company=by.company,

@@ -63,4 +63,5 @@ def send_invitation(user, invited_by=None):
         to=user.email,
         context={"user": user, "invited_by": invited_by, "url": invitation_url(user),
                  "company": user.company},
+        language=user.language_code,
     )

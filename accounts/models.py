@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -7,26 +8,32 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 
 def validate_timezone(value):
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/London).")
+        raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/London).")
+                              % {"value": value})
 
 
 class Company(models.Model):
     class Plan(models.TextChoices):
-        STANDARD = "standard", "Standard"
-        ENTERPRISE = "enterprise", "Enterprise"
+        STANDARD = "standard", _("Standard")
+        ENTERPRISE = "enterprise", _("Enterprise")
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     plan = models.CharField(max_length=20, choices=Plan, default=Plan.STANDARD)
+    # The language of its people who chose none (Settings), and of the emails they get.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES,
+                                default=settings.LANGUAGE_CODE, db_default=settings.LANGUAGE_CODE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "companies"
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=models.Q(plan__in=["standard", "enterprise"]),
@@ -111,10 +118,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     """
 
     class Status(models.TextChoices):
-        INTERNAL_RECORD = "internal_record", "Internal record"
-        INVITED = "invited", "Invited"
-        ACTIVE = "active", "Active"
-        INACTIVE = "inactive", "Inactive"
+        INTERNAL_RECORD = "internal_record", _("Internal record")
+        INVITED = "invited", _("Invited")
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
 
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=200)
@@ -130,31 +137,37 @@ class User(AbstractBaseUser, PermissionsMixin):
         db_persist=True,
     )
     is_global_admin = models.BooleanField(
-        "global administrator", default=False,
-        help_text="Sees and manages every engagement of the company.",
+        _("global administrator"), default=False,
+        help_text=_("Sees and manages every engagement of the company."),
     )
     administered_locations = models.ManyToManyField(
         Location, blank=True, related_name="administrators",
-        help_text="Location administrators (Enterprise plan) manage these locations' engagements.",
+        help_text=_("Location administrators (Enterprise plan) manage these locations' "
+                    "engagements."),
     )
     # What the People page needs beyond engagements: a coach invited before their first
     # engagement is a coach already, and a person's home location puts them in the scope of
     # that location's administrators. `db_default`, so bulk COPYs (bench/seed.py) need not
     # name it.
     is_coach = models.BooleanField(
-        "coach", default=False, db_default=False,
-        help_text="Invited or added as a coach (anyone coaching an engagement is one too).",
+        _("coach"), default=False, db_default=False,
+        help_text=_("Invited or added as a coach (anyone coaching an engagement is one "
+                    "too)."),
     )
     location = models.ForeignKey(
         Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="people",
-        help_text="Home location: its administrators manage this person.",
+        help_text=_("Home location: its administrators manage this person."),
     )
-    is_staff = models.BooleanField(default=False, help_text="May use the Django admin.")
+    is_staff = models.BooleanField(default=False,
+                                   help_text=_("May use the Django admin."))
     date_joined = models.DateTimeField(default=timezone.now)
     invited_at = models.DateTimeField(null=True, blank=True)
     # Small per-user UI preferences, NetBox's UserConfig: {"tables": {"EngagementTable":
     # {"columns": [...]}}}.
     preferences = models.JSONField(default=dict, blank=True)
+    # Pages and emails in this language; blank: the company's (`language_code`).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True,
+                                default="", db_default="")
 
     objects = UserManager()
 
@@ -193,6 +206,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = self.email.lower()
+
+    @property
+    def language_code(self):
+        """
+        The language of this user's pages and emails: their own choice, else their company's.
+        Reading the company costs a query unless it was fetched with the user (the pages read
+        it anyway, for the header; the senders select it with the recipient).
+        """
+        if self.language:
+            return self.language
+        if self.company_id:
+            return self.company.language
+        return settings.LANGUAGE_CODE
 
     @property
     def can_sign_in(self):
@@ -239,18 +265,18 @@ class AccountEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        INVITED = "invited", "Invited"
-        INVITATION_RESENT = "invitation_resent", "Invitation sent again"
-        ADDED = "added", "Added as an internal record"
-        IMPORTED = "imported", "Imported"
-        DETAILS_CHANGED = "details_changed", "Details changed"
-        ROLES_CHANGED = "roles_changed", "Roles changed"
-        DEACTIVATED = "deactivated", "Deactivated"
-        REACTIVATED = "reactivated", "Reactivated"
-        LOCATION_CREATED = "location_created", "Location created"
-        LOCATION_RENAMED = "location_renamed", "Location renamed"
-        LOCATION_ARCHIVED = "location_archived", "Location archived"
-        LOCATION_RESTORED = "location_restored", "Location restored"
+        INVITED = "invited", _("Invited")
+        INVITATION_RESENT = "invitation_resent", _("Invitation sent again")
+        ADDED = "added", _("Added as an internal record")
+        IMPORTED = "imported", _("Imported")
+        DETAILS_CHANGED = "details_changed", _("Details changed")
+        ROLES_CHANGED = "roles_changed", _("Roles changed")
+        DEACTIVATED = "deactivated", _("Deactivated")
+        REACTIVATED = "reactivated", _("Reactivated")
+        LOCATION_CREATED = "location_created", _("Location created")
+        LOCATION_RENAMED = "location_renamed", _("Location renamed")
+        LOCATION_ARCHIVED = "location_archived", _("Location archived")
+        LOCATION_RESTORED = "location_restored", _("Location restored")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
@@ -287,8 +313,8 @@ class PeopleImport(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for confirmation"
-        CONFIRMED = "confirmed", "Imported"
+        PENDING = "pending", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Imported")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
@@ -318,7 +344,8 @@ class SignInThrottle(models.Model):
 
     username = models.CharField(max_length=254)
     ip_address = models.GenericIPAddressField()
-    failures = models.PositiveSmallIntegerField(default=0, help_text="Since the last lockout.")
+    failures = models.PositiveSmallIntegerField(default=0,
+                                                help_text=_("Since the last lockout."))
     lockouts = models.PositiveSmallIntegerField(default=0)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)

@@ -15,16 +15,17 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import OuterRef, Q, Subquery, TextChoices
 from django.db.models.lookups import IsNull
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Location, User
 from engagements.models import Engagement
 
 
 class Role(TextChoices):
-    ADMINISTRATOR = "administrator", "Administrator"
-    LOCATION_ADMINISTRATOR = "location_administrator", "Location administrator"
-    COACH = "coach", "Coach"
-    COACHEE = "coachee", "Coachee"
+    ADMINISTRATOR = "administrator", _("Administrator")
+    LOCATION_ADMINISTRATOR = "location_administrator", _("Location administrator")
+    COACH = "coach", _("Coach")
+    COACHEE = "coachee", _("Coachee")
 
 
 def may_administer_people(user):

@@ -1,6 +1,7 @@
 """Forms of the People pages. They validate input; accounts/actions.py does the rest."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Location
 from accounts.people import Role, locations_for, may_set_roles
@@ -15,16 +16,16 @@ class LocationChoiceField(forms.ModelChoiceField):
 class PersonForm(forms.Form):
     """Add a person; the submit button says whether they are invited now."""
 
-    full_name = forms.CharField(label="Name", max_length=200)
-    email = forms.EmailField(label="Email", max_length=254)
+    full_name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.EmailField(label=_("Email"), max_length=254)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.COACHEE,
                              widget=forms.RadioSelect)
     location = LocationChoiceField(queryset=Location.objects.none(), required=False,
-                                   help_text="Their home location: its administrators "
-                                             "manage them.")
+                                   help_text=_("Their home location: its administrators "
+                                             "manage them."))
     admin_locations = ModelIdsChoiceField(
         queryset=Location.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
-        label="Locations they administer", help_text="For a location administrator.")
+        label=_("Locations they administer"), help_text=_("For a location administrator."))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,12 +55,12 @@ class PersonForm(forms.Form):
 
 
 class PersonDetailsForm(forms.Form):
-    full_name = forms.CharField(label="Name", max_length=200)
-    email = forms.EmailField(label="Email", max_length=254)
+    full_name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.EmailField(label=_("Email"), max_length=254)
     location = LocationChoiceField(queryset=Location.objects.none(), required=False)
-    is_coach = forms.BooleanField(label="Coach", required=False,
-                                  help_text="Offered as a coach (anyone coaching an "
-                                            "engagement is one anyway).")
+    is_coach = forms.BooleanField(label=_("Coach"), required=False,
+                                  help_text=_("Offered as a coach (anyone coaching an "
+                                            "engagement is one anyway)."))
 
     def __init__(self, *args, user, person, **kwargs):
         kwargs.setdefault("initial", {
@@ -84,12 +85,12 @@ class PersonDetailsForm(forms.Form):
 
 class RolesForm(forms.Form):
     is_global_admin = forms.BooleanField(
-        label="Global administrator", required=False,
-        help_text="Sees and manages every engagement and person of the company.")
+        label=_("Global administrator"), required=False,
+        help_text=_("Sees and manages every engagement and person of the company."))
     admin_locations = ModelIdsChoiceField(
         queryset=Location.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
-        label="Location administrator of",
-        help_text="Manages these locations' engagements and people (Enterprise plan).")
+        label=_("Location administrator of"),
+        help_text=_("Manages these locations' engagements and people (Enterprise plan)."))
 
     def __init__(self, *args, user, person, **kwargs):
         kwargs.setdefault("initial", {
@@ -105,12 +106,12 @@ class RolesForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="One coachee per line, with a first line naming the columns: email, name "
-                  "and, optionally, location.",
+        label=_("CSV file"),
+        help_text=_("One coachee per line, with a first line naming the columns: email, name "
+                  "and, optionally, location."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
 
 class LocationForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Name")
+    name = forms.CharField(max_length=200, label=_("Name"))

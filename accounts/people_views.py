@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import actions, imports
@@ -39,7 +41,7 @@ from accounts.tables import PersonTable
 from engagements.models import Engagement
 from optify.lists.views import BaseListView
 
-NOT_ADMIN = "The People pages are for your company's administrators."
+NOT_ADMIN = gettext_lazy("The People pages are for your company's administrators.")
 
 
 def admin_required(view):
@@ -101,11 +103,13 @@ def add_person(request):
             form.add_error(None, str(error))
         else:
             if invite:
-                messages.success(request, f"{person} is invited: an email with a link to set "
-                                          f"a password is on its way to {person.email}.")
+                messages.success(request, _("%(person)s is invited: an email with a link to set "
+                                            "a password is on its way to %(email)s.")
+                                 % {"person": person, "email": person.email})
             else:
-                messages.success(request, f"{person} is added as an internal record. Invite "
-                                          "them from their page when they should sign in.")
+                messages.success(request, _("%(person)s is added as an internal record. Invite "
+                                            "them from their page when they should sign in.")
+                                 % {"person": person})
             return redirect("people:detail", person.pk)
     status = 400 if form.is_bound else 200
     return render(request, "people/add.html", {"form": form}, status=status)
@@ -143,9 +147,10 @@ def edit_person(request, pk):
         except actions.PeopleActionRefused as error:
             form.add_error(None, str(error))
         else:
-            message = "Saved."
+            message = _("Saved.")
             if person.email != email_before and person.status == person.Status.INVITED:
-                message = f"Saved. A new invitation is on its way to {person.email}."
+                message = _("Saved. A new invitation is on its way to %(email)s.") % {
+                    "email": person.email}
             messages.success(request, message)
             return redirect("people:detail", person.pk)
     status = 400 if form.is_bound else 200
@@ -166,7 +171,7 @@ def person_roles(request, pk):
         except actions.PeopleActionRefused as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"{person}'s roles are saved.")
+            messages.success(request, _("%(person)s’s roles are saved.") % {"person": person})
             return redirect("people:detail", person.pk)
     status = 400 if form.is_bound else 200
     return render(request, "people/roles.html", {"form": form, "person": person},
@@ -187,7 +192,7 @@ def _person_action(request, pk, action, done):
 def invite_person(request, pk):
     return _person_action(
         request, pk, actions.invite,
-        lambda person: f"An invitation is on its way to {person.email}.")
+        lambda person: _("An invitation is on its way to %(email)s.") % {"email": person.email})
 
 
 @require_POST
@@ -195,8 +200,8 @@ def invite_person(request, pk):
 def deactivate_person(request, pk):
     return _person_action(
         request, pk, actions.deactivate,
-        lambda person: f"{person} is deactivated: they cannot sign in and are not emailed. "
-                       "Their engagements keep their history.")
+        lambda person: _("%(person)s is deactivated: they cannot sign in and are not emailed. "
+                         "Their engagements keep their history.") % {"person": person})
 
 
 @require_POST
@@ -204,7 +209,8 @@ def deactivate_person(request, pk):
 def reactivate_person(request, pk):
     return _person_action(
         request, pk, actions.reactivate,
-        lambda person: f"{person} is reactivated ({person.get_status_display().lower()}).")
+        lambda person: _("%(person)s is reactivated (%(status)s).") % {
+            "person": person, "status": person.get_status_display().lower()})
 
 
 # -- CSV import ----------------------------------------------------------------------------
@@ -247,9 +253,11 @@ def import_confirm(request, pk):
         added = imports.confirm_import(pending, by=request.user)
     except actions.PeopleActionRefused as error:
         return _refused(request, error, "people:import_preview", pk)
-    messages.success(request, f"Imported {added} coachee{'s' if added != 1 else ''} as "
-                              "internal records. Invite them from their pages when they "
-                              "should sign in.")
+    messages.success(request, ngettext(
+        "Imported %(count)d coachee as internal records. Invite them from their pages when "
+        "they should sign in.",
+        "Imported %(count)d coachees as internal records. Invite them from their pages when "
+        "they should sign in.", added) % {"count": added})
     return redirect("people:list")
 
 
@@ -271,7 +279,8 @@ def locations(request):
         except actions.PeopleActionRefused as error:
             form.add_error("name", str(error))
         else:
-            messages.success(request, f"Location “{location}” created.")
+            messages.success(request, _("Location “%(location)s” created.") % {
+                "location": location})
             return redirect("people:locations")
     rows = Location.objects.filter(company_id=request.user.company_id).order_by(
         "archived_at", "name")
@@ -290,7 +299,7 @@ def edit_location(request, pk):
         except actions.PeopleActionRefused as error:
             form.add_error("name", str(error))
         else:
-            messages.success(request, "Location renamed.")
+            messages.success(request, _("Location renamed."))
             return redirect("people:locations")
     status = 400 if form.is_bound else 200
     return render(request, "people/location_edit.html", {"form": form, "location": location},
@@ -304,8 +313,9 @@ def archive_location(request, pk):
         location = actions.archive_location(pk, by=request.user)
     except actions.PeopleActionRefused as error:
         return _refused(request, error, "people:locations")
-    messages.success(request, f"“{location}” is archived: no longer offered for new people "
-                              "and engagements; its history stays.")
+    messages.success(request, _("“%(location)s” is archived: no longer offered for new "
+                                "people and engagements; its history stays.")
+                     % {"location": location})
     return redirect("people:locations")
 
 
@@ -316,5 +326,5 @@ def restore_location(request, pk):
         location = actions.restore_location(pk, by=request.user)
     except actions.PeopleActionRefused as error:
         return _refused(request, error, "people:locations")
-    messages.success(request, f"“{location}” is restored.")
+    messages.success(request, _("“%(location)s” is restored.") % {"location": location})
     return redirect("people:locations")

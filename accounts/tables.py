@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.people import roles_of
@@ -23,19 +24,19 @@ class DateTimeColumn(tables.Column):
 class PersonTable(BaseTable):
     """A company's people (accounts/people.py says whose); roles come from people.with_roles."""
 
-    full_name = tables.Column(verbose_name="Name", order_by=("full_name", "email"),
+    full_name = tables.Column(verbose_name=_("Name"), order_by=("full_name", "email"),
                               attrs={"td": {"class": "col-coachee"}})
-    email = tables.Column(verbose_name="Email", orderable=False)
-    roles = tables.Column(accessor="pk", verbose_name="Role", orderable=False, empty_values=())
+    email = tables.Column(verbose_name=_("Email"), orderable=False)
+    roles = tables.Column(accessor="pk", verbose_name=_("Role"), orderable=False, empty_values=())
     status = tables.Column(order_by=("status", "full_name", "email"))
     # Sortable only where an index gives the order (name, status: see User.Meta.indexes):
     # sorting 200,000 people by a joined or unindexed column costs seconds a page.
-    location = tables.Column(accessor="location__name", verbose_name="Location", default="-",
+    location = tables.Column(accessor="location__name", verbose_name=_("Location"), default="-",
                              orderable=False)
-    invited_at = DateTimeColumn(verbose_name="Invited", default="-", orderable=False)
-    last_login = DateTimeColumn(verbose_name="Last sign-in", default="-", orderable=False)
-    date_joined = DateTimeColumn(verbose_name="Added", orderable=False)
-    actions = tables.Column(accessor="pk", verbose_name="Actions", orderable=False,
+    invited_at = DateTimeColumn(verbose_name=_("Invited"), default="-", orderable=False)
+    last_login = DateTimeColumn(verbose_name=_("Last sign-in"), default="-", orderable=False)
+    date_joined = DateTimeColumn(verbose_name=_("Added"), orderable=False)
+    actions = tables.Column(accessor="pk", verbose_name=_("Actions"), orderable=False,
                             empty_values=(),
                             attrs={"th": {"class": "col-actions"}, "td": {"class": "col-actions"}})
 
@@ -44,7 +45,7 @@ class PersonTable(BaseTable):
         fields = ()
         attrs = {"class": "table", "id": "people-table"}
         row_attrs = {"data-person": lambda record: record.pk}
-        empty_text = "No people match these filters."
+        empty_text = _("No people match these filters.")
         default_columns = ("full_name", "email", "roles", "status", "location", "last_login")
         fixed_columns = ("actions",)
 
@@ -71,7 +72,8 @@ class PersonTable(BaseTable):
 
     def render_actions(self, record):
         return format_html(
-            '<details class="menu"><summary aria-label="Actions for {}">⋯</summary>'
-            '<div class="menu-items"><a href="{}">Open</a></div></details>',
-            record, self._detail.format(record.pk),
+            '<details class="menu"><summary aria-label="{}">⋯</summary>'
+            '<div class="menu-items"><a href="{}">{}</a></div></details>',
+            _("Actions for %(person)s") % {"person": record}, self._detail.format(record.pk),
+            _("Open"),
         )

@@ -14,5 +14,6 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("reset/done/", views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
+    path("language/", views.change_language, name="language"),
     path("invitation/<uidb64>/<token>/", views.accept_invitation, name="accept_invitation"),
 ]

@@ -3,15 +3,19 @@ import logging
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
-from accounts.forms import InvitationAcceptForm, ResetPasswordForm, SignInForm
+from accounts.forms import InvitationAcceptForm, LanguageForm, ResetPasswordForm, SignInForm
 from accounts.invitations import invitation_token_generator
 from accounts.tasks import send_password_reset
 from accounts.throttle import client_ip, forget_pair
@@ -116,6 +120,22 @@ def accept_invitation(request, uidb64, token):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to Optify, {user.get_short_name()}.")
+        messages.success(request, _("Welcome to Optify, %(name)s.") % {
+            "name": user.get_short_name()})
         return redirect("home")
     return render(request, "accounts/accept_invitation.html", {"form": form, "invitee": user})
+
+
+@login_required
+@require_POST
+def change_language(request):
+    """The language form of the Settings page."""
+    form = LanguageForm(request.POST, instance=request.user)
+    if form.is_valid():
+        form.save()
+        # Said in the language just chosen, as the page it redirects to will be.
+        with translation.override(request.user.language_code):
+            messages.success(request, _("Your language is saved."))
+    else:
+        messages.error(request, _("Choose one of the languages offered."))
+    return redirect("notifications:settings")

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Nudge, NudgeItem, NudgePreference
 from notifications.sender import resend
@@ -27,7 +28,7 @@ class NudgeAdmin(admin.ModelAdmin):
     inlines = [NudgeItemInline]
     actions = ["resend_nudges"]
 
-    @admin.action(description="Re-send the selected nudges")
+    @admin.action(description=_("Re-send the selected nudges"))
     def resend_nudges(self, request, queryset):
         from notifications.tasks import enqueue_sender
 

@@ -1,19 +1,23 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Role
 
 HELP = {
-    Role.COACHEE: "A friendly reminder when it's time to schedule your next session.",
-    Role.COACH: "A daily digest of the engagements you coach that went off track.",
-    Role.ADMINISTRATOR: "A daily digest of the engagements you own that went off track.",
-    Role.EARLY_WARNING: "A heads-up a few days before an engagement you coach, or are coached "
-                        "in, would go off track with nothing scheduled (where its template "
-                        "asks for one).",
-    Role.WEEKLY_DIGEST: "On Monday morning: what you administer on and off track, what "
-                        "changed last week and what goes off track this week.",
+    Role.COACHEE: _("A friendly reminder when it's time to schedule your next session."),
+    Role.COACH: _("A daily digest of the engagements you coach that went off track."),
+    Role.ADMINISTRATOR: _("A daily digest of the engagements you own that went off track."),
+    Role.EARLY_WARNING: _("A heads-up a few days before an engagement you coach, or are coached "
+                          "in, would go off track with nothing scheduled (where its template "
+                          "asks for one)."),
+    Role.WEEKLY_DIGEST: _("On Monday morning: what you administer on and off track, what "
+                          "changed last week and what goes off track this week."),
 }
-LABELS = {Role.EARLY_WARNING: "Early warnings before an engagement goes off track",
-          Role.WEEKLY_DIGEST: "Weekly programme digest"}
+LABELS = {Role.EARLY_WARNING: _("Early warnings before an engagement goes off track"),
+          Role.WEEKLY_DIGEST: _("Weekly programme digest"),
+          Role.COACHEE: _("Off-track emails as coachee"),
+          Role.COACH: _("Off-track emails as coach"),
+          Role.ADMINISTRATOR: _("Off-track emails as administrator")}
 
 
 class NudgePreferencesForm(forms.Form):
@@ -24,6 +28,6 @@ class NudgePreferencesForm(forms.Form):
         for role in roles:
             self.fields[role] = forms.BooleanField(
                 required=False,
-                label=LABELS.get(role, f"Off-track emails as {Role(role).label.lower()}"),
+                label=LABELS[role],
                 help_text=HELP[role],
             )

@@ -2,19 +2,20 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
     """The capacity in which someone is nudged: each gets its own digest and its own switch."""
 
-    COACHEE = "coachee", "Coachee"
-    COACH = "coach", "Coach"
-    ADMINISTRATOR = "administrator", "Administrator"
+    COACHEE = "coachee", _("Coachee")
+    COACH = "coach", _("Coach")
+    ADMINISTRATOR = "administrator", _("Administrator")
     # Rule 11's heads-up to the coachee and the coach, a kind of email with its own switch
     # (and unsubscribe link): as a "role" it gets its own digest per day and its own opt-out.
-    EARLY_WARNING = "early_warning", "Early warnings"
+    EARLY_WARNING = "early_warning", _("Early warnings")
     # The administrators' weekly programme digest (notifications/weekly.py), likewise.
-    WEEKLY_DIGEST = "weekly_digest", "Weekly programme digest"
+    WEEKLY_DIGEST = "weekly_digest", _("Weekly programme digest")
 
 
 class NudgePreference(models.Model):
@@ -48,18 +49,19 @@ class Nudge(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nudges"
     )
     role = models.CharField(max_length=20, choices=Role)
-    day = models.DateField(help_text="The company-local day of the evaluation that caused it.")
+    day = models.DateField(
+        help_text=_("The company-local day of the evaluation that caused it."))
     status = models.CharField(
         max_length=20, choices=Status, default=Status.PENDING, db_default=Status.PENDING
     )
@@ -100,9 +102,9 @@ class NudgeItem(models.Model):
     """One engagement listed in a nudge's digest."""
 
     class Reason(models.TextChoices):
-        OFF_TRACK = "off_track", "Went off track"
-        REMINDER = "reminder", "Still off track"
-        EARLY_WARNING = "early_warning", "Goes off track soon"
+        OFF_TRACK = "off_track", _("Went off track")
+        REMINDER = "reminder", _("Still off track")
+        EARLY_WARNING = "early_warning", _("Goes off track soon")
 
     nudge = models.ForeignKey(Nudge, on_delete=models.CASCADE, related_name="items")
     engagement = models.ForeignKey(

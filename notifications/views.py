@@ -3,10 +3,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from accounts.forms import LanguageForm
 from notifications.forms import NudgePreferencesForm
 from notifications.models import Role
 from notifications.preferences import enabled_roles, other_kinds_held, roles_held, set_enabled
@@ -29,10 +32,11 @@ def settings_view(request):
         for chosen in (form, other_form):
             for role, on in chosen.cleaned_data.items():
                 set_enabled(request.user, role, on)
-        messages.success(request, "Your notification settings are saved.")
+        messages.success(request, _("Your notification settings are saved."))
         return redirect("notifications:settings")
     return render(request, "notifications/settings.html",
-                  {"form": form, "other_form": other_form, "roles": roles})
+                  {"form": form, "other_form": other_form, "roles": roles,
+                   "language_form": LanguageForm(instance=request.user)})
 
 
 # No sign-in and no CSRF token: the signed token is the credential, and RFC 8058 one-click
@@ -54,9 +58,11 @@ def unsubscribe(request, token):
         return render(request, "notifications/unsubscribe_invalid.html", {"expired": False},
                       status=400)
     context = {"user_email": user.email, "role": role}
-    if request.method == "POST":
-        # GET only shows a button: link scanners and previews fetch URLs, and must not
-        # unsubscribe anyone. A mail client's one-click POST and our button both land here.
-        set_enabled(user, role, False)
-        return render(request, "notifications/unsubscribed.html", context)
-    return render(request, "notifications/unsubscribe.html", context)
+    # In the language of the emails it stops: the recipient's, whoever's browser opened it.
+    with translation.override(user.language_code):
+        if request.method == "POST":
+            # GET only shows a button: link scanners and previews fetch URLs, and must not
+            # unsubscribe anyone. A mail client's one-click POST and our button both land here.
+            set_enabled(user, role, False)
+            return render(request, "notifications/unsubscribed.html", context)
+        return render(request, "notifications/unsubscribe.html", context)

@@ -7,15 +7,15 @@ from engagements.homes import roles_of
 # (label, url name, who sees it)
 NAVIGATION = [
     # A coachee's own engagements are on their home ("My coaching"), not in a table.
-    ("Engagements", "engagements:list", "staff_of_engagements"),
-    ("Report", "reports:report", "staff_of_engagements"),
-    ("Templates", "templates_app:list", "admin"),
-    ("People", "people:list", "admin"),
+    (_("Engagements"), "engagements:list", "staff_of_engagements"),
+    (_("Report"), "reports:report", "staff_of_engagements"),
+    (_("Templates"), "templates_app:list", "admin"),
+    (_("People"), "people:list", "admin"),
     # Running engagements with nothing ahead and nothing for long (engagements/lifecycle.py).
-    ("Ready to complete?", "engagements:ready_to_complete", "admin"),
-    ("Billing", "reports:billing", "global_admin"),
-    ("Settings", "notifications:settings", "anyone"),
-    ("Help", "help", "anyone"),
+    (_("Ready to complete?"), "engagements:ready_to_complete", "admin"),
+    (_("Billing"), "reports:billing", "global_admin"),
+    (_("Settings"), "notifications:settings", "anyone"),
+    (_("Help"), "help", "anyone"),
 ]
 
 

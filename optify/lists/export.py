@@ -113,7 +113,7 @@ def format_cell(column, value, now, tz):
         today = timezone.localtime(now, zoneinfo.ZoneInfo(tz)).date()
         return str(max((value - today).days, 0))
     if column.kind == "choice":
-        return column.labels.get(value, value)
+        return str(column.labels.get(value, value))
     if column.kind == "python":
         return column.format(value)
     text = str(value)
@@ -163,7 +163,7 @@ def _sql_cell(column, ref, now):
         whens = []
         for value, label in column.labels.items():
             whens.append("WHEN %s THEN %s")
-            params += [str(value), label]
+            params += [str(value), str(label)]  # a lazy label, in the export's language
         sql = f"CASE {ref} {' '.join(whens)} ELSE {ref}::text END"
     else:
         sql = _TEXT_SQL.format(ref=ref)

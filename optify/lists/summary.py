@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connections
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
 
 EXACT_UP_TO = 10_000
 COUNT_SECONDS = 60
@@ -44,7 +45,8 @@ class RowCount:
         number = number_format(self.value, force_grouping=True)
         if self.exact:
             return number
-        return f"more than {number}" if self.at_least else f"about {number}"
+        return (_("more than %(number)s") if self.at_least else _("about %(number)s")) % {
+            "number": number}
 
 
 def _rounded(value):
@@ -103,7 +105,8 @@ class PageSummary:
 
     def __str__(self):
         first, last = (number_format(n, force_grouping=True) for n in (self.first, self.last))
-        return f"{first}–{last} of {self.count}"
+        return _("%(first)s–%(last)s of %(count)s") % {
+            "first": first, "last": last, "count": self.count}
 
 
 def page_summary(table, count):
@@ -135,8 +138,8 @@ class Chip:
 
 def _words(field, value):
     if hasattr(value, "start") and hasattr(value, "stop"):  # a date range
-        start = value.start.strftime("%-d %b %Y") if value.start else "…"
-        stop = value.stop.strftime("%-d %b %Y") if value.stop else "…"
+        start = date_format(value.start, "j M Y") if value.start else "…"
+        stop = date_format(value.stop, "j M Y") if value.stop else "…"
         return f"{start} – {stop}"
     if value is True:
         return ""

@@ -24,6 +24,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import EmptyPage
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
@@ -56,7 +57,7 @@ class BaseListView(LoginRequiredMixin, TemplateView):
     default_page_size = 25
     last_page = 1_000_000
     title = ""
-    noun = "rows"
+    noun = _("rows")
 
     def get_queryset(self):
         raise NotImplementedError("A list view says which rows it lists, through the gate.")
@@ -136,7 +137,7 @@ def table_columns(request, table):
     preference = ColumnPreference(table_class, request.user)
     if "reset" in request.POST:
         preference.reset()
-        messages.success(request, "Columns reset to the defaults.")
+        messages.success(request, _("Columns reset to the defaults."))
     else:
         shown = request.POST.getlist("columns")
 
@@ -148,7 +149,7 @@ def table_columns(request, table):
         order = {name: index for index, (name, _) in enumerate(preference.choosable)}
         shown.sort(key=lambda name: (position(name), order.get(name, 0)))
         if not preference.save(shown):
-            messages.error(request, "Choose at least one column.")
+            messages.error(request, _("Choose at least one column."))
         else:
-            messages.success(request, "Columns saved.")
+            messages.success(request, _("Columns saved."))
     return HttpResponseRedirect(safe_next(request, reverse("engagements:list")))
