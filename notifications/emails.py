@@ -3,6 +3,7 @@ import email.policy
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
 
 class OptifyEmail(EmailMultiAlternatives):
@@ -18,10 +19,22 @@ class OptifyEmail(EmailMultiAlternatives):
 
 
 
-def build_email(name, *, to, context, headers=None, unsubscribe_url=None, reply_to=None):
+def recipient_language(context):
+    """The language of the user an email is for: `recipient` (or `user`) of its context."""
+    for key in ("recipient", "user"):
+        language = getattr(context.get(key), "language_code", None)
+        if language:
+            return language
+    return translation.get_language()
+
+
+def build_email(name, *, to, context, headers=None, unsubscribe_url=None, reply_to=None,
+                language=None):
     """
     The one way Optify composes an email: emails/<name>-subject.txt, -body.txt and
-    -body.html rendered with `context` (plus SITE_URL), as a multipart message.
+    -body.html rendered with `context` (plus SITE_URL), as a multipart message, in the
+    recipient's language: `language`, else that of the context's `recipient` or `user`
+    (DESIGN.md, "Languages": never the language of whoever caused the email).
 
     With `unsubscribe_url` (absolute), the message carries RFC 2369 `List-Unsubscribe` and
     RFC 8058 `List-Unsubscribe-Post` headers, so mail clients offer one-click unsubscribe
@@ -32,17 +45,20 @@ def build_email(name, *, to, context, headers=None, unsubscribe_url=None, reply_
     if unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    text = render_to_string(f"emails/{name}-body.txt", context)
-    html = render_to_string(f"emails/{name}-body.html", context)
+    with translation.override(language or recipient_language(context)):
+        context["LANGUAGE_CODE"] = translation.get_language()
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        text = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
     message = OptifyEmail(subject, text, to=[to], headers=headers, reply_to=reply_to)
     message.attach_alternative(html, "text/html")
     return message
 
 
-def send_email(name, *, to, context, headers=None, unsubscribe_url=None):
+def send_email(name, *, to, context, headers=None, unsubscribe_url=None, language=None):
     message = build_email(
-        name, to=to, context=context, headers=headers, unsubscribe_url=unsubscribe_url
+        name, to=to, context=context, headers=headers, unsubscribe_url=unsubscribe_url,
+        language=language,
     )
     message.send()
     return message

@@ -35,7 +35,11 @@ from django.core.mail import mailers
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dates import MONTHS_3
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from engagements.models import Engagement, EventStatus, Progress, Session
 from engagements.reasons import progress_reason
@@ -137,11 +141,13 @@ def digest_items(nudge):
     url = engagement_url_pattern()
     book = settings.SITE_URL + url_pattern("engagements:book_session")
     today = nudge.company.local_today()
+    # In the recipient's language (compose() activates it): "30 Nov 2026", "30 Dic 2026".
+    months = {number: str(MONTHS_3[number]).title() for number in MONTHS_3}
     for row in rows:
         since = row["off_track_since"]
         row["url"] = url.format(row["engagement_id"])
         # Formatted here, once: the |date filter costs more than the rest of a digest row.
-        row["since"] = f"{since.day} {since:%b %Y}" if since else ""
+        row["since"] = f"{since.day} {months[since.month]} {since.year}" if since else ""
         row["reminder"] = row["reason"] == NudgeItem.Reason.REMINDER
         # Still finding a coach: what is missing is a discovery call, not a session.
         row["matching"] = row["status"] == Engagement.Status.COACH_MATCHING
@@ -165,11 +171,13 @@ def digest_items(nudge):
 def _last_session(starts_at, company, today):
     """"last session on 2 Mar 2026, 28 days ago", or that none has been held yet."""
     if starts_at is None:
-        return "no session held yet"
+        return _("no session held yet")
     day = timezone.localtime(starts_at, company.tzinfo).date()
     ago = (today - day).days
-    when = "today" if ago == 0 else "yesterday" if ago == 1 else f"{ago} days ago"
-    return f"last session on {day.day} {day:%b %Y}, {when}"
+    when = _("today") if ago == 0 else _("yesterday") if ago == 1 else ngettext(
+        "%(count)d day ago", "%(count)d days ago", ago) % {"count": ago}
+    return _("last session on %(day)s, %(when)s") % {
+        "day": date_format(day, "j M Y"), "when": when}
 
 
 def _reply_to(nudge, items):
@@ -181,7 +189,16 @@ def _reply_to(nudge, items):
 
 
 def compose(nudge):
-    """The email for `nudge`, or None when there is nothing left it may say."""
+    """
+    The email for `nudge`, or None when there is nothing left it may say. Everything it says
+    (the reasons, the dates, the templates) is in its recipient's language, whoever's request
+    or job is sending it.
+    """
+    with translation.override(nudge.recipient.language_code):
+        return _compose(nudge)
+
+
+def _compose(nudge):
     if nudge.role == Role.WEEKLY_DIGEST:
         return compose_weekly(nudge, unsubscribe_url(nudge.recipient, nudge.role),
                               message_id_for(nudge))
@@ -297,7 +314,8 @@ def send_due_nudges(batch_size=50):
     connection.open()
     try:
         while ids := claim_due_nudges(limit=batch_size):
-            nudges = (Nudge.objects.filter(pk__in=ids).select_related("recipient", "company")
+            nudges = (Nudge.objects.filter(pk__in=ids)
+                      .select_related("recipient__company", "company")
                       .prefetch_related("recipient__administered_locations"))
             for nudge in nudges.order_by("pk"):
                 try:
