@@ -36,7 +36,9 @@ from django.db.models import Count, DateField, Value
 from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from engagements import people
@@ -87,8 +89,8 @@ class AlreadyEnded(EndingRefused):
     pass
 
 
-REFUSED_MESSAGE = ("Only the administrators responsible for this engagement can end it early or "
-                   "mark it complete.")
+REFUSED_MESSAGE = gettext_lazy("Only the administrators responsible for this engagement can "
+                               "end it early or mark it complete.")
 
 
 @dataclass(frozen=True)
@@ -97,29 +99,31 @@ class Rule:
 
     statuses: tuple
     not_now: str
-    ended: str = "This engagement has ended: it can no longer be changed."
+    ended: str = gettext_lazy("This engagement has ended: it can no longer be changed.")
     coach_may: bool = False  # its coach may, besides the administrators who manage it
     coachee_may: bool = False  # its coachee may (booking with their coach)
     managers_may: bool = True  # the administrators who manage it may
-    refused: str = "You may read this engagement, not change it."
+    refused: str = gettext_lazy("You may read this engagement, not change it.")
     condition: object = None  # callable(engagement) -> bool, checked with the status
 
 
 SCHEDULE_SESSION = Rule(
     (Status.ACTIVE,), coach_may=True,
-    not_now="Sessions can be scheduled only while the engagement is active.",
-    ended="This engagement has ended: nothing more can be scheduled in it.",
-    refused="You may read this engagement, not schedule in it.")
+    not_now=gettext_lazy("Sessions can be scheduled only while the engagement is active."),
+    ended=gettext_lazy("This engagement has ended: nothing more can be scheduled in it."),
+    refused=gettext_lazy("You may read this engagement, not schedule in it."))
 CHANGE_SESSION = Rule(
     (Status.ACTIVE,), coach_may=True,
-    not_now="Sessions can be changed only while the engagement is active.",
-    ended="This engagement has ended: its sessions can no longer be changed.",
-    refused="Only the coach and the administrators responsible may change its sessions.")
+    not_now=gettext_lazy("Sessions can be changed only while the engagement is active."),
+    ended=gettext_lazy("This engagement has ended: its sessions can no longer be changed."),
+    refused=gettext_lazy("Only the coach and the administrators responsible may change its "
+                         "sessions."))
 WRITE_NOTES = Rule(
     (Status.ACTIVE,), coach_may=True, managers_may=False,
-    not_now="Session notes can be written only while the engagement is active.",
-    ended="This engagement has ended: its notes stay readable, and nothing new can be added.",
-    refused="Only the coach writes session notes.")
+    not_now=gettext_lazy("Session notes can be written only while the engagement is active."),
+    ended=gettext_lazy("This engagement has ended: its notes stay readable, and nothing new can be "
+                       "added."),
+    refused=gettext_lazy("Only the coach writes session notes."))
 # The coachee books sessions with their coach, and cancels their own sessions still to come
 # (DESIGN.md, "Running a programme"). Their own rules: only ahead of now (the coach and the
 # administrators also record what already happened), and only as the engagement's coachee —
@@ -137,25 +141,27 @@ CANCEL_BOOKING = Rule(
     refused=_("Only the coachee of this engagement cancels their sessions here."))
 SCHEDULE_CALL = Rule(
     (Status.COACH_MATCHING,),
-    not_now="Discovery calls can be scheduled only during coach matching.",
-    ended="This engagement has ended: nothing more can be scheduled in it.",
-    refused="You may read this engagement, not schedule in it.")
+    not_now=gettext_lazy("Discovery calls can be scheduled only during coach matching."),
+    ended=gettext_lazy("This engagement has ended: nothing more can be scheduled in it."),
+    refused=gettext_lazy("You may read this engagement, not schedule in it."))
 CHANGE_CALL = Rule(
     (Status.COACH_MATCHING,),
-    not_now="Discovery calls can be changed only during coach matching.",
-    ended="This engagement has ended: its discovery calls can no longer be changed.",
-    refused="Only the administrators responsible may change its discovery calls.")
+    not_now=gettext_lazy("Discovery calls can be changed only during coach matching."),
+    ended=gettext_lazy("This engagement has ended: its discovery calls can no longer be changed."),
+    refused=gettext_lazy("Only the administrators responsible may change its discovery calls."))
 SELECT_COACH = Rule(
     (Status.COACH_MATCHING,), condition=lambda engagement: engagement.coach_id is None,
-    not_now="A coach can be selected only during coach matching, before one is chosen.",
-    refused="You may read this engagement, not select its coach.")
+    not_now=gettext_lazy("A coach can be selected only during coach matching, before one is "
+                         "chosen."),
+    refused=gettext_lazy("You may read this engagement, not select its coach."))
 EDIT = Rule(
     (Status.DRAFT, Status.COACH_MATCHING, Status.ACTIVE),
-    not_now="This engagement cannot be edited now.",
-    refused="Only the administrators responsible for this engagement may edit it.")
+    not_now=gettext_lazy("This engagement cannot be edited now."),
+    refused=gettext_lazy("Only the administrators responsible for this engagement may edit it."))
 LAUNCH = Rule(
-    (Status.DRAFT,), not_now="Only a draft can be launched; this one has been launched.",
-    refused="Only the administrators responsible for this engagement may launch it.")
+    (Status.DRAFT,), not_now=gettext_lazy("Only a draft can be launched; this one has been "
+                                          "launched."),
+    refused=gettext_lazy("Only the administrators responsible for this engagement may launch it."))
 
 
 def is_staff_editor(user):
@@ -260,8 +266,8 @@ def validate_start(engagement, starts_at):
     """Raise ActionRefused when an event of `engagement` may not start at `starts_at`."""
     started = engagement.started_on
     if started and timezone.localtime(starts_at, engagement.company.tzinfo).date() < started:
-        raise ActionRefused(f"The engagement started on {started:%-d %b %Y}; "
-                            "choose that day or later.")
+        raise ActionRefused(_("The engagement started on %(day)s; choose that day or later.")
+                            % {"day": date_format(started, "j M Y")})
 
 
 def _local(event):
@@ -318,10 +324,10 @@ def do_schedule_discovery_call(engagement, *, by, starts_at, coach, duration_min
 _EVENTS = {
     # model: (rule, cause, moved, cancelled, completed, what)
     Session: (CHANGE_SESSION, Cause.SESSION, Action.SESSION_MOVED, Action.SESSION_CANCELLED,
-              Action.SESSION_COMPLETED, "session"),
+              Action.SESSION_COMPLETED, gettext_lazy("session")),
     DiscoveryCall: (CHANGE_CALL, Cause.DISCOVERY_CALL, Action.DISCOVERY_CALL_MOVED,
                     Action.DISCOVERY_CALL_CANCELLED, Action.DISCOVERY_CALL_COMPLETED,
-                    "discovery call"),
+                    gettext_lazy("discovery call")),
 }
 
 
@@ -329,7 +335,8 @@ def _move(model, event, *, by, starts_at, now=None):
     rule, cause, moved, _, _, what = _EVENTS[model]
     engagement, event = _lock_event(model, event, by, rule)
     if event.status == EventStatus.CANCELLED:
-        raise ActionRefused(f"This {what} was cancelled: schedule a new one instead.")
+        raise ActionRefused(_("This %(what)s was cancelled: schedule a new one instead.")
+                            % {"what": what})
     validate_start(engagement, starts_at)
     before = event.starts_at
     if before == starts_at:
@@ -347,8 +354,9 @@ def _cancel(model, event, *, by, reason="", now=None, rule=None):
     default_rule, cause, _, cancelled, _, what = _EVENTS[model]
     engagement, event = _lock_event(model, event, by, rule or default_rule)
     if event.status != EventStatus.SCHEDULED:
-        raise ActionRefused(f"Only a scheduled {what} can be cancelled; this one is "
-                            f"{event.get_status_display().lower()}.")
+        raise ActionRefused(_("Only a scheduled %(what)s can be cancelled; this one is "
+                              "%(status)s.") % {"what": what,
+                                                "status": event.get_status_display().lower()})
     if rule is CANCEL_BOOKING and event.starts_at <= _now(now):
         raise ActionRefused(_t("This session has already started: ask your coach to change "
                                "it."))
@@ -369,11 +377,13 @@ def _complete(model, event, *, by, now=None):
     rule, cause, _, _, completed, what = _EVENTS[model]
     engagement, event = _lock_event(model, event, by, rule)
     if event.status != EventStatus.SCHEDULED:
-        raise ActionRefused(f"Only a scheduled {what} can be marked held; this one is "
-                            f"{event.get_status_display().lower()}.")
+        raise ActionRefused(_("Only a scheduled %(what)s can be marked held; this one is "
+                              "%(status)s.") % {"what": what,
+                                                "status": event.get_status_display().lower()})
     if event.starts_at > _now(now):
-        raise ActionRefused(f"This {what} is still to come: mark it held once it has started, "
-                            "or move it to the day it really took place.")
+        raise ActionRefused(_("This %(what)s is still to come: mark it held once it has "
+                              "started, or move it to the day it really took place.")
+                            % {"what": what})
     event.status = EventStatus.COMPLETED
     event.save(update_fields=["status"])
     changes = {"starts_at": _local(event)}
@@ -440,11 +450,11 @@ def do_write_session_notes(session, *, by, notes, shared):
 
 def _validate_coach(engagement, coach):
     if coach is None:
-        raise ActionRefused("Choose a coach.")
+        raise ActionRefused(_("Choose a coach."))
     if coach.pk == engagement.coachee_id:
-        raise ActionRefused("A coachee cannot be their own coach.")
+        raise ActionRefused(_("A coachee cannot be their own coach."))
     if not people.coach_candidates(engagement.company).filter(pk=coach.pk).exists():
-        raise ActionRefused("Choose a coach who may coach in this company.")
+        raise ActionRefused(_("Choose a coach who may coach in this company."))
 
 
 @transaction.atomic
@@ -481,21 +491,21 @@ def _check_may_create(by, company):
 def _validate_people(company, *, kind, coachee, coach, owner, location, location_changed=True):
     """The people and place of an engagement fit its company (the forms offer only these)."""
     if coachee is None or not people.coachee_candidates(company).filter(pk=coachee.pk).exists():
-        raise ActionRefused("Choose a coachee of this company.")
+        raise ActionRefused(_("Choose a coachee of this company."))
     if kind == Engagement.Kind.COACH_MATCHING and coach is not None:
-        raise ActionRefused("The coach of a coach-matching engagement is chosen by coach "
-                            "matching.")
+        raise ActionRefused(_("The coach of a coach-matching engagement is chosen by coach "
+                            "matching."))
     if coach is not None:
         if coach.pk == coachee.pk:
-            raise ActionRefused("A coachee cannot be their own coach.")
+            raise ActionRefused(_("A coachee cannot be their own coach."))
         if not people.coach_candidates(company).filter(pk=coach.pk).exists():
-            raise ActionRefused("Choose a coach who may coach in this company.")
+            raise ActionRefused(_("Choose a coach who may coach in this company."))
     if owner is None or not people.company_admins(company).filter(pk=owner.pk).exists():
-        raise ActionRefused("Choose an administrator of this company as the owner.")
+        raise ActionRefused(_("Choose an administrator of this company as the owner."))
     if location is not None and location.company_id != company.pk:
-        raise ActionRefused("Choose one of this company's locations.")
+        raise ActionRefused(_("Choose one of this company's locations."))
     if location is not None and location.is_archived and location_changed:
-        raise ActionRefused("This location is archived: it takes no new engagements.")
+        raise ActionRefused(_("This location is archived: it takes no new engagements."))
 
 
 def _still_manageable(by, engagement):
@@ -503,8 +513,8 @@ def _still_manageable(by, engagement):
     if is_staff_editor(by):
         return
     if not Engagement.objects.restrict(by, "manage").filter(pk=engagement.pk).exists():
-        raise PermissionDenied("You would no longer manage this engagement: choose one of your "
-                               "locations.")
+        raise PermissionDenied(_("You would no longer manage this engagement: choose one of your "
+                               "locations."))
 
 
 def _snapshot_changes(engagement):
@@ -521,7 +531,7 @@ def do_launch_from_template(template, *, by, coachee, coach=None, owner, locatio
     matching = template.kind == Engagement.Kind.COACH_MATCHING
     coach = None if matching else coach
     if not matching and coach is None:
-        raise ActionRefused("Choose a coach.")
+        raise ActionRefused(_("Choose a coach."))
     _validate_people(company, kind=template.kind, coachee=coachee, coach=coach, owner=owner,
                      location=location)
     now = _now(now)
@@ -558,7 +568,7 @@ def do_create_draft(template, *, by, coachee, coach=None, owner, location=None,
     _validate_people(company, kind=template.kind, coachee=coachee, coach=coach, owner=owner,
                      location=location)
     if started_on is not None and started_on < company.local_today(now):
-        raise ActionRefused("The start date cannot be in the past.")
+        raise ActionRefused(_("The start date cannot be in the past."))
     engagement = Engagement.objects.create(
         company=company, template=template, kind=template.kind, owner=owner,
         location=location, coachee=coachee, coach=coach, status=Status.DRAFT,
@@ -595,10 +605,10 @@ def do_edit_engagement(engagement, *, by, now=None, **values):
     coach = changed.get("coach", engagement.coach)
     if "coach" in changed:
         if engagement.kind == Engagement.Kind.COACH_MATCHING and engagement.status != Status.ACTIVE:
-            raise ActionRefused("The coach of a coach-matching engagement is chosen by coach "
-                                "matching.")
+            raise ActionRefused(_("The coach of a coach-matching engagement is chosen by coach "
+                                "matching."))
         if coach is None and engagement.status != Status.DRAFT:
-            raise ActionRefused("A launched engagement keeps a coach.")
+            raise ActionRefused(_("A launched engagement keeps a coach."))
     # A coach-matching engagement has its coach once one is selected (status active).
     kind = engagement.kind if engagement.status != Status.ACTIVE else Engagement.Kind.ONE_ON_ONE
     _validate_people(company, kind=kind, coachee=engagement.coachee, coach=coach,
@@ -608,10 +618,10 @@ def do_edit_engagement(engagement, *, by, now=None, **values):
     if "started_on" in changed:
         started_on = changed["started_on"]
         if started_on is None and engagement.status != Status.DRAFT:
-            raise ActionRefused("A launched engagement keeps a start date.")
+            raise ActionRefused(_("A launched engagement keeps a start date."))
         if (engagement.status == Status.DRAFT and started_on is not None
                 and started_on < company.local_today(now)):
-            raise ActionRefused("The start date cannot be in the past.")
+            raise ActionRefused(_("The start date cannot be in the past."))
     before = {name: _shown(getattr(engagement, name)) for name in changed}
     for name, value in changed.items():
         setattr(engagement, name, value)
@@ -657,11 +667,11 @@ def do_launch_engagement(engagement, *, by, now=None):
     today = company.local_today(now)
     matching = engagement.kind == Engagement.Kind.COACH_MATCHING
     if not matching and engagement.coach_id is None:
-        raise ActionRefused("Choose a coach before launching.")
+        raise ActionRefused(_("Choose a coach before launching."))
     started_on = engagement.started_on or today
     if started_on < today:
-        raise ActionRefused("The planned start date has passed: change it to today or later "
-                            "before launching.")
+        raise ActionRefused(_("The planned start date has passed: change it to today or later "
+                            "before launching."))
     engagement.status = Status.COACH_MATCHING if matching else Status.ACTIVE
     engagement.launched_at = now
     engagement.started_on = started_on
@@ -711,9 +721,10 @@ def get_manageable(user, pk):
 
 
 def ended_message(engagement):
-    when = engagement.ended_on.strftime("%-d %b %Y") if engagement.ended_on else ""
-    return (f"{engagement.coachee}'s engagement has already ended "
-            f"({engagement.get_status_display().lower()} on {when}).")
+    when = date_format(engagement.ended_on, "j M Y") if engagement.ended_on else ""
+    return _("%(coachee)s's engagement has already ended (%(status)s on %(day)s).") % {
+        "coachee": engagement.coachee, "status": engagement.get_status_display().lower(),
+        "day": when}
 
 
 def do_end_early(engagement_or_pk, *, by, reason, note="", now=None):
@@ -746,7 +757,8 @@ def _validated_reason(reason, note):
     form = EndEarlyForm({"reason": reason, "note": note or ""})
     if not form.is_valid():
         field, errors = next(iter(form.errors.items()))
-        raise EndingRefused(f"Not ended early ({field}): {errors[0]}")
+        raise EndingRefused(_("Not ended early (%(field)s): %(error)s") % {
+            "field": field, "error": errors[0]})
     return form.cleaned_data["reason"], form.cleaned_data["note"]
 
 

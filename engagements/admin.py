@@ -8,6 +8,7 @@ pages; their history is kept).
 
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
 
 from engagements import actions
 from engagements.models import AuditEvent, CoachSelection, DiscoveryCall, Engagement, Session
@@ -91,7 +92,7 @@ class EventAdmin(ThroughActions, admin.ModelAdmin):
             self.move(obj.pk, by=request.user, starts_at=form.cleaned_data["starts_at"])
         if "status" not in form.changed_data:
             if "cancel_reason" in form.changed_data:
-                raise actions.ActionRefused("A reason is given when cancelling.")
+                raise actions.ActionRefused(_("A reason is given when cancelling."))
             return
         status = form.cleaned_data["status"]
         if status == Session.Status.COMPLETED:
@@ -99,8 +100,8 @@ class EventAdmin(ThroughActions, admin.ModelAdmin):
         elif status == Session.Status.CANCELLED:
             self.cancel(obj.pk, by=request.user, reason=form.cleaned_data["cancel_reason"])
         else:
-            raise actions.ActionRefused("A held or cancelled event cannot be scheduled again: "
-                                        "schedule a new one on the engagement page.")
+            raise actions.ActionRefused(_("A held or cancelled event cannot be scheduled again: "
+                                        "schedule a new one on the engagement page."))
 
 
 @admin.register(Session)

@@ -11,6 +11,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements import actions
@@ -20,10 +24,11 @@ from engagements.pickers import FIND
 
 SESSION, CALL = "session", "discovery call"
 KINDS = {
-    SESSION: {"model": Session, "rule": actions.CHANGE_SESSION,
+    SESSION: {"model": Session, "rule": actions.CHANGE_SESSION, "name": gettext_lazy("session"),
               "move": actions.do_move_session, "cancel": actions.do_cancel_session,
               "complete": actions.do_complete_session},
     CALL: {"model": DiscoveryCall, "rule": actions.CHANGE_CALL,
+           "name": gettext_lazy("discovery call"),
            "move": actions.do_move_discovery_call, "cancel": actions.do_cancel_discovery_call,
            "complete": actions.do_complete_discovery_call},
 }
@@ -51,7 +56,8 @@ def _event_page(request, pk, event_pk, *, kind, rule, form_class, act, done, tit
             messages.success(request, done)
             return redirect(engagement)
     return render(request, "engagements/event_change.html", {
-        "engagement": engagement, "event": event, "kind": kind, "form": form, "title": title,
+        "engagement": engagement, "event": event, "kind": KINDS[kind]["name"], "form": form,
+        "title": title,
         "tz": engagement.company.timezone,
     }, status=400 if form.is_bound else 200)
 
@@ -63,14 +69,16 @@ def _complete(request, pk, event_pk, kind):
         KINDS[kind]["complete"](event, by=request.user)
     except actions.ActionRefused as refusal:
         return _refused(request, engagement, refusal)
-    messages.success(request, f"{kind.capitalize()} of {event.starts_at:%-d %b} marked held.")
+    messages.success(request, _("%(kind)s of %(day)s marked held.") % {
+        "kind": capfirst(KINDS[kind]["name"]), "day": date_format(event.starts_at, "j M")})
     return redirect(engagement)
 
 
 def _move(request, pk, event_pk, kind):
     return _event_page(
         request, pk, event_pk, kind=kind, rule=KINDS[kind]["rule"], form_class=MoveForm,
-        title=f"Move the {kind}", done=f"{kind.capitalize()} moved.",
+        title=_("Move the %(kind)s") % {"kind": KINDS[kind]["name"]},
+        done=_("%(kind)s moved.") % {"kind": capfirst(KINDS[kind]["name"])},
         act=lambda event, data: KINDS[kind]["move"](event, by=request.user,
                                                      starts_at=data["starts_at"]))
 
@@ -78,7 +86,8 @@ def _move(request, pk, event_pk, kind):
 def _cancel(request, pk, event_pk, kind):
     return _event_page(
         request, pk, event_pk, kind=kind, rule=KINDS[kind]["rule"], form_class=CancelForm,
-        title=f"Cancel the {kind}", done=f"{kind.capitalize()} cancelled.",
+        title=_("Cancel the %(kind)s") % {"kind": KINDS[kind]["name"]},
+        done=_("%(kind)s cancelled.") % {"kind": capfirst(KINDS[kind]["name"])},
         act=lambda event, data: KINDS[kind]["cancel"](event, by=request.user,
                                                        reason=data["reason"]))
 
@@ -106,7 +115,7 @@ def cancel_session(request, pk, session_pk):
 def session_notes(request, pk, session_pk):
     return _event_page(
         request, pk, session_pk, kind=SESSION, rule=actions.WRITE_NOTES, form_class=NoteForm,
-        title="Session notes", done="Notes saved.",
+        title=_("Session notes"), done=_("Notes saved."),
         act=lambda session, data: actions.do_write_session_notes(
             session, by=request.user, notes=data["notes"],
             shared=data["visibility"] == NoteForm.SHARED))
@@ -164,11 +173,11 @@ def create(request):
         except actions.ActionRefused as refusal:
             form.add_error(None, str(refusal))
         else:
-            messages.success(request, f"Draft engagement for {engagement.coachee} created. "
-                                      "Launch it when it is ready.")
+            messages.success(request, _("Draft engagement for %(coachee)s created. Launch it "
+                                        "when it is ready.") % {"coachee": engagement.coachee})
             return redirect(engagement)
     return render(request, "engagements/engagement_form.html", {
-        "form": form, "engagement": None, "title": "New engagement",
+        "form": form, "engagement": None, "title": _("New engagement"),
     }, status=400 if form.is_bound else 200)
 
 
@@ -189,10 +198,10 @@ def edit(request, pk):
         except actions.ActionRefused as refusal:
             form.add_error(None, str(refusal))
         else:
-            messages.success(request, "Engagement saved.")
+            messages.success(request, _("Engagement saved."))
             return redirect(engagement)
     return render(request, "engagements/engagement_form.html", {
-        "form": form, "engagement": engagement, "title": "Edit the engagement",
+        "form": form, "engagement": engagement, "title": _("Edit the engagement"),
     }, status=400 if form.is_bound else 200)
 
 
@@ -204,5 +213,6 @@ def launch(request, pk):
         actions.do_launch_engagement(engagement, by=request.user)
     except actions.ActionRefused as refusal:
         return _refused(request, engagement, refusal)
-    messages.success(request, f"Engagement for {engagement.coachee} launched.")
+    messages.success(request, _("Engagement for %(coachee)s launched.") % {
+        "coachee": engagement.coachee})
     return redirect(engagement)

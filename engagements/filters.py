@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Location
 from engagements.expressions import projected_off_track_on
@@ -80,11 +81,11 @@ class EngagementFilterSet(django_filters.FilterSet):
     what they may not; a hidden row counts as "not tracking", which is what it shows ("-").
     """
 
-    q = django_filters.CharFilter(method="filter_q", label="Search",
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"),
                                   widget=forms.TextInput(attrs={"type": "search",
                                                                 "placeholder": "Name or email"}))
     progress = django_filters.MultipleChoiceFilter(
-        choices=Progress.choices, method="filter_progress", label="Progress",
+        choices=Progress.choices, method="filter_progress", label=_("Progress"),
         widget=forms.CheckboxSelectMultiple,
     )
     # On track, and going off track within so many days unless something happens: what the
@@ -98,32 +99,32 @@ class EngagementFilterSet(django_filters.FilterSet):
     # keys, which match a row once, and a DISTINCT over the list's wide rows cost 1.3 s a
     # page for 200,000 rows.
     status = django_filters.MultipleChoiceFilter(
-        choices=Engagement.Status.choices, label="Status", widget=forms.CheckboxSelectMultiple,
+        choices=Engagement.Status.choices, label=_("Status"), widget=forms.CheckboxSelectMultiple,
         distinct=False,
     )
     kind = django_filters.MultipleChoiceFilter(
-        choices=EngagementKind.choices, label="Kind", widget=forms.CheckboxSelectMultiple,
+        choices=EngagementKind.choices, label=_("Kind"), widget=forms.CheckboxSelectMultiple,
         distinct=False,
     )
     # Ticked boxes rather than a multiple <select>, which needs Ctrl-click to pick two.
     template = ModelIdsFilter(
-        queryset=EngagementTemplate.objects.none(), label="Template", distinct=False,
+        queryset=EngagementTemplate.objects.none(), label=_("Template"), distinct=False,
         widget=forms.CheckboxSelectMultiple,
     )
     coach_name = django_filters.CharFilter(
-        method="filter_coach_name", label="Coach",
+        method="filter_coach_name", label=_("Coach"),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Coach's name or email"}),
     )
     coach = ModelIdsFilter(
-        queryset=User.objects.none(), label="Chosen coaches", widget=ChosenCoaches,
+        queryset=User.objects.none(), label=_("Chosen coaches"), widget=ChosenCoaches,
         distinct=False,
     )
     location = ModelIdsFilter(
-        queryset=Location.objects.none(), label="Location", distinct=False,
+        queryset=Location.objects.none(), label=_("Location"), distinct=False,
         widget=forms.CheckboxSelectMultiple,
     )
     include_completed = django_filters.BooleanFilter(
-        method="filter_include_completed", label="Include completed engagements",
+        method="filter_include_completed", label=_("Include completed engagements"),
         widget=forms.CheckboxInput,
     )
 

@@ -8,10 +8,11 @@ import datetime as dt
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Location
 from engagements import actions, people
-from engagements.dates import DayField
+from engagements.dates import DayField, TimeOfDayField
 from engagements.models import Engagement
 from engagements.people import coach_candidates
 from engagements.pickers import PersonChoiceField, PickerFormMixin
@@ -26,15 +27,15 @@ __all__ = ["coach_candidates", "CancelForm", "DiscoveryCallForm", "EngagementFor
 class LocalDateTimeForm(forms.Form):
     """A date and a time entered in the company's timezone, combined into an aware datetime."""
 
-    date = DayField()
-    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}),
-                           help_text="In the company's time zone.")
+    date = DayField(label=_("Date"))
+    time = TimeOfDayField(label=_("Time"), help_text=_("In the company's time zone."))
 
     def __init__(self, engagement, user=None, *args, **kwargs):
         self.engagement = engagement
         self.user = user
         super().__init__(*args, **kwargs)
-        self.fields["time"].help_text = f"Time zone: {engagement.company.timezone}."
+        self.fields["time"].help_text = _("Time zone: %(timezone)s.") % {
+            "timezone": engagement.company.timezone}
 
     def clean(self):
         cleaned = super().clean()
@@ -53,11 +54,11 @@ class LocalDateTimeForm(forms.Form):
 
 class SessionForm(LocalDateTimeForm):
     duration_minutes = forms.IntegerField(min_value=15, max_value=480, initial=60,
-                                          label="Duration (minutes)")
+                                          label=_("Duration (minutes)"))
 
 
 class DiscoveryCallForm(LocalDateTimeForm):
-    coach = forms.ModelChoiceField(queryset=User.objects.none(), label="Candidate coach")
+    coach = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Candidate coach"))
 
     def __init__(self, engagement, user=None, *args, **kwargs):
         super().__init__(engagement, user, *args, **kwargs)
@@ -84,8 +85,8 @@ class MoveForm(LocalDateTimeForm):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=200, label="Reason",
-                             help_text="Shown in the engagement's audit trail.")
+    reason = forms.CharField(max_length=200, label=_("Reason"),
+                             help_text=_("Shown in the engagement's audit trail."))
 
     def __init__(self, engagement, event, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,10 +95,10 @@ class CancelForm(forms.Form):
 class NoteForm(forms.Form):
     SHARED, PRIVATE = "shared", "private"
 
-    notes = forms.CharField(required=False, max_length=10_000, label="Notes",
+    notes = forms.CharField(required=False, max_length=10_000, label=_("Notes"),
                             widget=forms.Textarea(attrs={"rows": 6}))
     visibility = forms.ChoiceField(
-        label="Who reads these notes", widget=forms.RadioSelect, initial=PRIVATE,
+        label=_("Who reads these notes"), widget=forms.RadioSelect, initial=PRIVATE,
         choices=[(PRIVATE, "Private: only you, the coach"),
                  (SHARED, "Shared with the coachee")])
 
@@ -118,13 +119,12 @@ class EngagementForm(PickerFormMixin, forms.Form):
     template = forms.ModelChoiceField(queryset=EngagementTemplate.objects.none())
     coachee = PersonChoiceField(queryset=User.objects.none())
     coach = PersonChoiceField(queryset=User.objects.none(), required=False,
-                              help_text="Leave empty while coach matching finds one.")
+                              help_text=_("Leave empty while coach matching finds one."))
     owner = PersonChoiceField(queryset=User.objects.none(),
-                              help_text="The administrator responsible.")
+                              help_text=_("The administrator responsible."))
     location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False)
-    started_on = forms.DateField(required=False, label="Start date",
-                                 widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text="Empty: the day it is launched.")
+    started_on = DayField(required=False, label=_("Start date"),
+                          help_text=_("Empty: the day it is launched."))
 
     def __init__(self, *args, user, company, engagement=None, initial=None, **kwargs):
         self.user, self.company, self.engagement = user, company, engagement

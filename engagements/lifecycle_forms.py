@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Engagement
 from optify.forms import MAX_ID
@@ -8,20 +10,20 @@ MAX_BULK_SELECTION = 500
 
 class EndEarlyForm(forms.Form):
     reason = forms.ChoiceField(
-        label="Reason", choices=Engagement.EndReason.choices, widget=forms.RadioSelect,
-        error_messages={"required": "Choose a reason for ending early."},
+        label=_("Reason"), choices=Engagement.EndReason.choices, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a reason for ending early.")},
     )
     note = forms.CharField(
-        label="Note", required=False, max_length=2000,
+        label=_("Note"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Optional, except for “Other”. Kept in the engagement's audit trail.",
+        help_text=_("Optional, except for “Other”. Kept in the engagement's audit trail."),
     )
 
     def clean(self):
         cleaned = super().clean()
         note = cleaned.get("note", "").strip()
         if cleaned.get("reason") == Engagement.EndReason.OTHER and not note:
-            self.add_error("note", "Add a note explaining the reason “Other”.")
+            self.add_error("note", _("Add a note explaining the reason “Other”."))
         return cleaned
 
 
@@ -30,9 +32,10 @@ class EngagementIdsField(forms.Field):
 
     widget = forms.MultipleHiddenInput
     default_error_messages = {
-        "required": "Select at least one engagement.",
-        "invalid": "The selection is not valid; select the engagements again.",
-        "too_many": f"Select at most {MAX_BULK_SELECTION} engagements at once.",
+        "required": _("Select at least one engagement."),
+        "invalid": _("The selection is not valid; select the engagements again."),
+        "too_many": format_lazy(_("Select at most {count} engagements at once."),
+                                count=MAX_BULK_SELECTION),
     }
 
     def to_python(self, value):
@@ -54,9 +57,9 @@ class EngagementIdsField(forms.Field):
 class BulkActionForm(forms.Form):
     """What the Engagements list posts: the selected rows (`pk`, repeated) and the action."""
 
-    ACTIONS = [("end_early", "End early"), ("mark_complete", "Mark complete")]
+    ACTIONS = [("end_early", _("End early")), ("mark_complete", _("Mark complete"))]
 
     action = forms.ChoiceField(choices=ACTIONS,
-                               error_messages={"required": "Choose an action.",
-                                               "invalid_choice": "Choose an action."})
+                               error_messages={"required": _("Choose an action."),
+                                               "invalid_choice": _("Choose an action.")})
     pk = EngagementIdsField()

@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engagements import actions, lifecycle
@@ -67,12 +69,18 @@ def mark_complete(request, pk):
 
 
 def _done_message(action, ended, result):
-    what = f"{ended[0].coachee}'s engagement" if len(ended) == 1 else f"{len(ended)} engagements"
-    verb = "ended early" if action == "end_early" else "marked complete"
-    message = f"{what} {'was' if len(ended) == 1 else 'were'} {verb}."
+    if len(ended) == 1:
+        message = (_("%(coachee)s's engagement was ended early.") if action == "end_early"
+                   else _("%(coachee)s's engagement was marked complete.")) % {
+            "coachee": ended[0].coachee}
+    else:
+        message = (_("%(count)d engagements were ended early.") if action == "end_early"
+                   else _("%(count)d engagements were marked complete.")) % {"count": len(ended)}
     cancelled = result.cancelled_sessions + result.cancelled_discovery_calls
     if cancelled:
-        message += f" {cancelled} future scheduled event{'s' if cancelled != 1 else ''} cancelled."
+        message += " " + ngettext("%(count)d future scheduled event cancelled.",
+                                  "%(count)d future scheduled events cancelled.",
+                                  cancelled) % {"count": cancelled}
     return message
 
 
@@ -92,7 +100,7 @@ def bulk_action(request):
         return redirect(_next_url(request))
     action, pks = form.cleaned_data["action"], form.cleaned_data["pk"]
     if not request.user.is_company_admin:
-        raise PermissionDenied("Only administrators can end engagements.")
+        raise PermissionDenied(_("Only administrators can end engagements."))
     reason_form = EndEarlyForm(request.POST if "confirm" in request.POST else None) \
         if action == "end_early" else None
 
@@ -106,14 +114,16 @@ def bulk_action(request):
         if result.ended:
             messages.success(request, _done_message(action, result.ended, result))
         if result.skipped:
-            messages.warning(request, f"{len(result.skipped)} selected engagement"
-                             f"{'s had' if len(result.skipped) != 1 else ' had'} already ended "
-                             "and were left as they were.")
+            messages.warning(request, ngettext(
+                "%(count)d selected engagement had already ended and were left as they were.",
+                "%(count)d selected engagements had already ended and were left as they were.",
+                len(result.skipped)) % {"count": len(result.skipped)})
         if result.refused:
-            messages.error(request, (
-                f"{result.refused} selected engagements are not yours to end or complete and "
-                "were left as they were." if result.refused != 1 else
-                "1 selected engagement is not yours to end or complete and was left as it was."))
+            messages.error(request, ngettext(
+                "%(count)d selected engagement is not yours to end or complete and was left as "
+                "it was.",
+                "%(count)d selected engagements are not yours to end or complete and were left "
+                "as they were.", result.refused) % {"count": result.refused})
         return redirect(_next_url(request))
 
     selected = list(Engagement.objects.restrict(request.user).filter(pk__in=pks)
@@ -145,7 +155,8 @@ READY_TO_COMPLETE_SHOWN = 100
 @require_GET
 def ready_to_complete(request):
     if not request.user.is_company_admin:
-        raise PermissionDenied("Only administrators see engagements that may be ready to complete.")
+        raise PermissionDenied(
+            _("Only administrators see engagements that may be ready to complete."))
     engagements = list(lifecycle.ready_to_complete(request.user)[:READY_TO_COMPLETE_SHOWN + 1])
     return render(request, "engagements/lifecycle/ready_to_complete.html", {
         "engagements": engagements[:READY_TO_COMPLETE_SHOWN],

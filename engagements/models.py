@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from engagements import visibility
 from engagements.visibility import PROGRESS_HIDDEN  # noqa: F401 - imported from here too
@@ -12,10 +13,10 @@ ENDED_STATUSES = ("ended_early", "completed")
 
 
 class Progress(models.TextChoices):
-    ON_TRACK = "on_track", "On Track"
-    OFF_TRACK = "off_track", "Off Track"
-    PAUSED = "paused", "Paused"
-    NOT_TRACKED = "not_tracked", "Not tracking"
+    ON_TRACK = "on_track", _("On Track")
+    OFF_TRACK = "off_track", _("Off Track")
+    PAUSED = "paused", _("Paused")
+    NOT_TRACKED = "not_tracked", _("Not tracking")
 
 
 class EngagementQuerySet(models.QuerySet):
@@ -33,27 +34,27 @@ class Engagement(models.Model):
     Kind = EngagementKind
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        COACH_MATCHING = "coach_matching", "Coach matching"
-        ACTIVE = "active", "Active"
-        ENDED_EARLY = "ended_early", "Ended early"
-        COMPLETED = "completed", "Completed"
+        DRAFT = "draft", _("Draft")
+        COACH_MATCHING = "coach_matching", _("Coach matching")
+        ACTIVE = "active", _("Active")
+        ENDED_EARLY = "ended_early", _("Ended early")
+        COMPLETED = "completed", _("Completed")
 
     class EndReason(models.TextChoices):
-        GOALS_ACHIEVED_EARLY = "goals_achieved_early", "Goals achieved early"
-        CLIENT_LEFT = "client_left", "Client left the organisation"
-        CLIENT_REQUEST = "client_request", "Client request"
-        COACH_UNAVAILABLE = "coach_unavailable", "Coach unavailable"
-        BUDGET_CHANGE = "budget_change", "Budget or contract change"
-        NO_RESPONSE = "no_response", "No response from client"
-        OTHER = "other", "Other"
+        GOALS_ACHIEVED_EARLY = "goals_achieved_early", _("Goals achieved early")
+        CLIENT_LEFT = "client_left", _("Client left the organisation")
+        CLIENT_REQUEST = "client_request", _("Client request")
+        COACH_UNAVAILABLE = "coach_unavailable", _("Coach unavailable")
+        BUDGET_CHANGE = "budget_change", _("Budget or contract change")
+        NO_RESPONSE = "no_response", _("No response from client")
+        OTHER = "other", _("Other")
 
     company = models.ForeignKey(
         "accounts.Company", on_delete=models.PROTECT, related_name="engagements"
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_engagements",
-        help_text="The administrator responsible.",
+        help_text=_("The administrator responsible."),
     )
     location = models.ForeignKey(
         "accounts.Location", on_delete=models.PROTECT, null=True, blank=True,
@@ -221,9 +222,9 @@ class Engagement(models.Model):
 
 
 class EventStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class ScheduledEvent(models.Model):
@@ -277,7 +278,7 @@ class Session(ScheduledEvent):
 class DiscoveryCall(ScheduledEvent):
     coach = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="discovery_calls",
-        help_text="The candidate coach.",
+        help_text=_("The candidate coach."),
     )
 
     class Meta(ScheduledEvent.Meta):
@@ -320,16 +321,16 @@ class Pause(models.Model):
     """
 
     class Reason(models.TextChoices):
-        LEAVE = "leave", "leave"
-        HOLIDAY = "holiday", "holiday"
-        PROGRAMME_BREAK = "programme_break", "programme break"
-        OTHER = "other", "other"
+        LEAVE = "leave", _("leave")
+        HOLIDAY = "holiday", _("holiday")
+        PROGRAMME_BREAK = "programme_break", _("programme break")
+        OTHER = "other", _("other")
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
-        CANCELLED = "cancelled", "Cancelled"
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="pauses")
     starts_on = models.DateField()
@@ -383,28 +384,28 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        DRAFT_CREATED = "draft_created", "Draft created"
-        EDITED = "edited", "Edited"
-        LAUNCHED = "launched", "Launched"
-        COACH_SELECTED = "coach_selected", "Coach selected"
-        ENDED_EARLY = "ended_early", "Ended early"
-        COMPLETED = "completed", "Marked complete"
-        SESSION_SCHEDULED = "session_scheduled", "Session scheduled"
-        SESSION_MOVED = "session_moved", "Session moved"
-        SESSION_CANCELLED = "session_cancelled", "Session cancelled"
-        SESSION_COMPLETED = "session_completed", "Session held"
-        SESSION_NOTES_WRITTEN = "session_notes_written", "Session notes written"
-        DISCOVERY_CALL_SCHEDULED = "discovery_call_scheduled", "Discovery call scheduled"
-        DISCOVERY_CALL_MOVED = "discovery_call_moved", "Discovery call moved"
-        DISCOVERY_CALL_CANCELLED = "discovery_call_cancelled", "Discovery call cancelled"
-        DISCOVERY_CALL_COMPLETED = "discovery_call_completed", "Discovery call held"
-        TEMPLATE_TRACKING_CHANGED = "template_tracking_changed", "Template tracking changed"
-        PAUSED = "paused", "Tracking paused"
-        PAUSE_CHANGED = "pause_changed", "Pause changed"
-        PAUSE_ENDED = "pause_ended", "Pause ended early"
-        PAUSE_REQUESTED = "pause_requested", "Pause requested"
-        PAUSE_APPROVED = "pause_approved", "Pause approved"
-        PAUSE_DECLINED = "pause_declined", "Pause declined"
+        DRAFT_CREATED = "draft_created", _("Draft created")
+        EDITED = "edited", _("Edited")
+        LAUNCHED = "launched", _("Launched")
+        COACH_SELECTED = "coach_selected", _("Coach selected")
+        ENDED_EARLY = "ended_early", _("Ended early")
+        COMPLETED = "completed", _("Marked complete")
+        SESSION_SCHEDULED = "session_scheduled", _("Session scheduled")
+        SESSION_MOVED = "session_moved", _("Session moved")
+        SESSION_CANCELLED = "session_cancelled", _("Session cancelled")
+        SESSION_COMPLETED = "session_completed", _("Session held")
+        SESSION_NOTES_WRITTEN = "session_notes_written", _("Session notes written")
+        DISCOVERY_CALL_SCHEDULED = "discovery_call_scheduled", _("Discovery call scheduled")
+        DISCOVERY_CALL_MOVED = "discovery_call_moved", _("Discovery call moved")
+        DISCOVERY_CALL_CANCELLED = "discovery_call_cancelled", _("Discovery call cancelled")
+        DISCOVERY_CALL_COMPLETED = "discovery_call_completed", _("Discovery call held")
+        TEMPLATE_TRACKING_CHANGED = "template_tracking_changed", _("Template tracking changed")
+        PAUSED = "paused", _("Tracking paused")
+        PAUSE_CHANGED = "pause_changed", _("Pause changed")
+        PAUSE_ENDED = "pause_ended", _("Pause ended early")
+        PAUSE_REQUESTED = "pause_requested", _("Pause requested")
+        PAUSE_APPROVED = "pause_approved", _("Pause approved")
+        PAUSE_DECLINED = "pause_declined", _("Pause declined")
 
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(

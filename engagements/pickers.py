@@ -9,6 +9,7 @@ so a choice made before a search stays valid.
 from django import forms
 from django.db.models import Q
 from django.forms.utils import pretty_name
+from django.utils.translation import gettext as _
 
 PICKER_LIMIT = 50
 FIND = "find"  # the name of the search buttons: the form is shown again, nothing is saved
@@ -44,8 +45,8 @@ class PickerFormMixin:
     def add_search(self, name):
         label = (self.fields[name].label or pretty_name(name)).lower()
         self.fields[f"{name}_q"] = forms.CharField(
-            required=False, max_length=100, label=f"Find a {label}",
-            widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or email",
+            required=False, max_length=100, label=_("Find a %(what)s") % {"what": label},
+            widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or email"),
                                           "autocomplete": "off"}))
 
     def setup_picker(self, name, queryset):
@@ -62,10 +63,10 @@ class PickerFormMixin:
             current = queryset.filter(pk=chosen).first() if str(chosen).isdigit() else None
             if current is not None:
                 shown.insert(0, current)
-        empty = field.empty_label if not field.required else "Choose…"
+        empty = field.empty_label if not field.required else _("Choose…")
         field.widget.choices = [("", empty or "—")] + [(u.pk, person_label(u)) for u in shown]
         if more:
-            field.help_text = (f"The first {PICKER_LIMIT} shown: search by name or email to "
-                               "find someone else.")
+            field.help_text = _("The first %(count)d shown: search by name or email to find "
+                                "someone else.") % {"count": PICKER_LIMIT}
         elif q and not shown:
-            field.help_text = "Nobody matches this search."
+            field.help_text = _("Nobody matches this search.")

@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.db.models import F
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Engagement, Progress
 from engagements.reasons import progress_reason, reason_cell, reason_fields
@@ -45,18 +46,19 @@ def progress_html(seen_progress, reason=""):
     (rule 10, only for a viewer who may see progress) becomes its title.
     """
     if seen_progress == Progress.ON_TRACK:
-        html = format_html('<span class="progress progress-on">{} On Track</span>', CHECK_ICON)
+        html = format_html('<span class="progress progress-on">{} {}</span>', CHECK_ICON,
+                           _("On Track"))
     elif seen_progress == Progress.OFF_TRACK:
         html = format_html(
-            '<span class="progress progress-off">{} Off Track</span>', EXCLAMATION_ICON
+            '<span class="progress progress-off">{} {}</span>', EXCLAMATION_ICON, _("Off Track")
         )
     elif seen_progress == Progress.PAUSED:
-        html = format_html('<span class="progress progress-paused">{} Paused</span>',
-                           PAUSE_ICON)
+        html = format_html('<span class="progress progress-paused">{} {}</span>',
+                           PAUSE_ICON, _("Paused"))
     else:
-        html = mark_safe(
+        html = format_html(
             '<span class="progress progress-none" aria-hidden="true">-</span>'
-            '<span class="visually-hidden">Not tracked</span>'
+            '<span class="visually-hidden">{}</span>', _("Not tracked")
         )
     if reason:
         return format_html('<span class="progress-reason" title="{}">{}</span>', reason, html)
@@ -72,9 +74,9 @@ def seen_reason(record):
 
 # How the progress column reads in CSV: its words, and "-" where not tracked or not seen.
 PROGRESS_LABELS = {
-    Progress.ON_TRACK: "On Track",
-    Progress.OFF_TRACK: "Off Track",
-    Progress.PAUSED: "Paused",
+    Progress.ON_TRACK: _("On Track"),
+    Progress.OFF_TRACK: _("Off Track"),
+    Progress.PAUSED: _("Paused"),
     Progress.NOT_TRACKED: HIDDEN,
     PROGRESS_HIDDEN: HIDDEN,
 }
@@ -89,7 +91,7 @@ class EngagementTable(BaseTable):
     """
 
     select = tables.Column(
-        accessor="pk", verbose_name="Select", orderable=False, empty_values=(),
+        accessor="pk", verbose_name=_("Select"), orderable=False, empty_values=(),
         attrs={"th": {"class": "col-select"}, "td": {"class": "col-select"}},
     )
     coachee = PersonColumn(
@@ -97,35 +99,35 @@ class EngagementTable(BaseTable):
         attrs={"td": {"class": "col-coachee"}},
     )
     coach = PersonColumn(order_by=("coach__full_name", "coach__email"), default=EMPTY)
-    template = tables.Column(accessor="template__name", verbose_name="Template",
+    template = tables.Column(accessor="template__name", verbose_name=_("Template"),
                              order_by=("template__name",))
     kind = tables.Column()
     status = tables.Column()
     owner = PersonColumn(order_by=("owner__full_name", "owner__email"))
-    location = tables.Column(accessor="location__name", verbose_name="Location",
+    location = tables.Column(accessor="location__name", verbose_name=_("Location"),
                              order_by=("location__name",),
                              default=EMPTY)
-    started_on = DateColumn(verbose_name="Start date")
-    last_activity_on = DateColumn(verbose_name="Last activity", default=EMPTY)
-    next_event_on = DateColumn(verbose_name="Next session", default=EMPTY)
+    started_on = DateColumn(verbose_name=_("Start date"))
+    last_activity_on = DateColumn(verbose_name=_("Last activity"), default=EMPTY)
+    next_event_on = DateColumn(verbose_name=_("Next session"), default=EMPTY)
     progress = tables.Column(
-        accessor="seen_progress", verbose_name="On/Off Track", empty_values=(),
+        accessor="seen_progress", verbose_name=_("On/Off Track"), empty_values=(),
         order_by=("seen_progress",),
     )
     progress_reason = tables.Column(
-        accessor="pk", verbose_name="Why (progress)", orderable=False, empty_values=(),
+        accessor="pk", verbose_name=_("Why (progress)"), orderable=False, empty_values=(),
     )
     off_track_since = DateColumn(
-        accessor="seen_off_track_since", verbose_name="Off track since", default="-",
+        accessor="seen_off_track_since", verbose_name=_("Off track since"), default="-",
         order_by=("seen_off_track_since",),
     )
     days_until_off_track = tables.Column(
-        accessor="seen_off_track_on", verbose_name="Days until off track",
+        accessor="seen_off_track_on", verbose_name=_("Days until off track"),
         empty_values=(None,), default="-", order_by=("seen_off_track_on",),
         attrs={"td": {"class": "num"}, "th": {"class": "num col-days"}},
     )
     actions = tables.Column(
-        accessor="pk", verbose_name="Actions", orderable=False, empty_values=(),
+        accessor="pk", verbose_name=_("Actions"), orderable=False, empty_values=(),
         attrs={"th": {"class": "col-actions"}, "td": {"class": "col-actions"}},
     )
 
@@ -159,7 +161,7 @@ class EngagementTable(BaseTable):
         fields = ()
         attrs = {"class": "table", "id": "engagements-table"}
         row_attrs = {"data-engagement": lambda record: record.pk}
-        empty_text = "No engagements match these filters."
+        empty_text = _("No engagements match these filters.")
         default = EMPTY
         # Progress right after the people: on a laptop's width the table scrolls sideways,
         # and what the page is for should not be past the fold.
@@ -209,7 +211,8 @@ class EngagementTable(BaseTable):
             return ""
         return format_html(
             '<input type="checkbox" name="pk" value="{}" form="bulk-form" '
-            'aria-label="Select {}">', record.pk, record.coachee,
+            'aria-label="{}">', record.pk,
+            _("Select %(coachee)s") % {"coachee": record.coachee},
         )
 
     def render_kind(self, record):
@@ -249,13 +252,14 @@ class EngagementTable(BaseTable):
 
     def render_actions(self, record):
         urls = {name: pattern.format(record.pk) for name, pattern in self._urls.items()}
-        items = [format_html('<a href="{}">Open</a>', urls["detail"])]
+        items = [format_html('<a href="{}">{}</a>', urls["detail"], _("Open"))]
         if getattr(record, "can_manage", False) and record.is_running:
-            items.append(format_html('<a href="{}">Mark complete</a>', urls["mark_complete"]))
-            items.append(format_html('<a class="danger" href="{}">End early</a>',
-                                     urls["end_early"]))
+            items.append(format_html('<a href="{}">{}</a>', urls["mark_complete"],
+                                     _("Mark complete")))
+            items.append(format_html('<a class="danger" href="{}">{}</a>',
+                                     urls["end_early"], _("End early")))
         return format_html(
-            '<details class="menu"><summary aria-label="Actions for {}">⋯</summary>'
+            '<details class="menu"><summary aria-label="{}">⋯</summary>'
             '<div class="menu-items">{}</div></details>',
-            record.coachee, mark_safe("".join(items)),
+            _("Actions for %(person)s") % {"person": record.coachee}, mark_safe("".join(items)),
         )

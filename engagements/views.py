@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engagements import actions
@@ -240,7 +241,7 @@ def _act(request, pk, *, rule, form_class, form_key, act, label):
 def schedule_session(request, pk):
     return _act(
         request, pk, rule=actions.SCHEDULE_SESSION, form_class=SessionForm, form_key="session",
-        label="Session scheduled.",
+        label=_("Session scheduled."),
         act=lambda engagement, data: actions.do_schedule_session(
             engagement, by=request.user, starts_at=data["starts_at"],
             duration_minutes=data["duration_minutes"]),
@@ -252,7 +253,7 @@ def schedule_session(request, pk):
 def schedule_call(request, pk):
     return _act(
         request, pk, rule=actions.SCHEDULE_CALL, form_class=DiscoveryCallForm, form_key="call",
-        label="Discovery call scheduled.",
+        label=_("Discovery call scheduled."),
         act=lambda engagement, data: actions.do_schedule_discovery_call(
             engagement, by=request.user, starts_at=data["starts_at"], coach=data["coach"]),
     )
@@ -263,7 +264,7 @@ def schedule_call(request, pk):
 def select_coach(request, pk):
     return _act(
         request, pk, rule=actions.SELECT_COACH, form_class=SelectCoachForm,
-        form_key="select_coach", label="Coach selected.",
+        form_key="select_coach", label=_("Coach selected."),
         act=lambda engagement, data: actions.do_select_coach(
             engagement, by=request.user, coach=data["coach"]),
     )
