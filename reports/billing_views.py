@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from reports.billing import billing_summary, csv_rows
@@ -17,7 +18,7 @@ def _global_admin_company(user):
     # administrators, coaches, coachees — is told they may not see it: 403, the rule
     # lifecycle.get_manageable explains.
     if not (user.is_global_admin and user.company_id):
-        raise PermissionDenied("Only global administrators see billing.")
+        raise PermissionDenied(_("Only global administrators see billing."))
     return user.company
 
 

@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from engagements.dates import DayRangeFilter
 from engagements.filters import EngagementFilterSet
@@ -25,16 +26,16 @@ class ReportFilterSet(EngagementFilterSet):
     only what the viewer may see. And the start-date range.
     """
 
-    off_track_since = DayRangeFilter(method="filter_off_track_since", label="Off Track Since")
+    off_track_since = DayRangeFilter(method="filter_off_track_since", label=_("Off Track Since"))
     off_track_mode = django_filters.ChoiceFilter(
-        method="filter_nothing", label="Off Track Since means", empty_label=None,
+        method="filter_nothing", label=_("Off Track Since means"), empty_label=None,
         choices=[
             (OFF_TRACK_NOW, "Is off track now, since a day in this range"),
             (OFF_TRACK_HISTORY, "Went off track in this range (even if back on track now)"),
         ],
         widget=forms.RadioSelect,
     )
-    started = DayRangeFilter(field_name="started_on", label="Start date")
+    started = DayRangeFilter(field_name="started_on", label=_("Start date"))
 
     class Meta(EngagementFilterSet.Meta):
         fields = [*EngagementFilterSet.Meta.fields, "off_track_since", "off_track_mode",

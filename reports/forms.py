@@ -1,9 +1,11 @@
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class SavedViewForm(forms.Form):
     name = forms.CharField(
-        max_length=100, label="Save this view as",
+        max_length=100, label=gettext_lazy("Save this view as"),
         widget=forms.TextInput(attrs={"placeholder": "e.g. Off track in London"}),
     )
     # The filters being looked at (the report's query string) and the opened saved view,
@@ -14,5 +16,5 @@ class SavedViewForm(forms.Form):
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise forms.ValidationError("Give the view a name.")
+            raise forms.ValidationError(_("Give the view a name."))
         return name

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class SavedViewQuerySet(models.QuerySet):
@@ -24,7 +25,7 @@ class SavedView(models.Model):
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)
     query = models.CharField(
-        max_length=2000, blank=True, help_text="The report's filters, as a URL query string."
+        max_length=2000, blank=True, help_text=_("The report's filters, as a URL query string.")
     )
     columns = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

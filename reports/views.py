@@ -22,6 +22,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
@@ -54,7 +55,7 @@ def may_save_views(user):
 class ReportAccessMixin:
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not may_use_reports(request.user):
-            raise PermissionDenied("The report is for administrators and coaches.")
+            raise PermissionDenied(_("The report is for administrators and coaches."))
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -137,26 +138,27 @@ class SavedViewCreateView(LoginRequiredMixin, ReportAccessMixin, View):
 
     def post(self, request):
         if not may_save_views(request.user):
-            raise PermissionDenied("Only administrators save report views.")
+            raise PermissionDenied(_("Only administrators save report views."))
         form = SavedViewForm(request.POST)
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
                 for error in errors:
-                    messages.error(request, f"The view was not saved: {label or field}: {error}")
+                    messages.error(request, _("The view was not saved: %(field)s: %(error)s")
+                                   % {"field": label or field, "error": error})
             return HttpResponseRedirect(_report_url(request.POST.get("query", "")))
         query = _clean_query(form.cleaned_data["query"])
         columns = _columns_from(request, form.cleaned_data["view"])
         try:
             with transaction.atomic():
-                saved, _ = SavedView.objects.update_or_create(
+                saved, _created = SavedView.objects.update_or_create(
                     owner=request.user, company_id=request.user.company_id,
                     name=form.cleaned_data["name"],
                     defaults={"query": query, "columns": columns},
                 )
         except IntegrityError:  # two saves of one name at once: the other one won
             saved = SavedView.objects.owned_by(request.user).get(name=form.cleaned_data["name"])
-        messages.success(request, f"Saved the view “{saved.name}”.")
+        messages.success(request, _("Saved the view “%(name)s”.") % {"name": saved.name})
         return HttpResponseRedirect(saved_view_url(saved))
 
 

@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Location
 from engagements.people import coach_candidates, coachee_candidates, company_admins, locations_for
@@ -15,10 +17,11 @@ class EngagementTemplateForm(forms.ModelForm):
     """The threshold is entered as a number of days or weeks and stored as days."""
 
     threshold = forms.IntegerField(
-        required=False, min_value=1, max_value=3650, label="Off Track after",
-        help_text="Without any activity for this long. Leave empty to turn tracking off.",
+        required=False, min_value=1, max_value=3650, label=gettext_lazy("Off Track after"),
+        help_text=gettext_lazy("Without any activity for this long. Leave empty to turn "
+                               "tracking off."),
     )
-    threshold_unit = forms.ChoiceField(choices=ThresholdUnit.choices, label="Unit",
+    threshold_unit = forms.ChoiceField(choices=ThresholdUnit.choices, label=gettext_lazy("Unit"),
                                        initial=ThresholdUnit.DAYS)
 
     class Meta:
@@ -61,7 +64,7 @@ class EngagementTemplateForm(forms.ModelForm):
         name = self.cleaned_data["name"].strip()
         clash = EngagementTemplate.objects.filter(company=self.company, name__iexact=name)
         if clash.exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Your company already has a template with this name.")
+            raise forms.ValidationError(_("Your company already has a template with this name."))
         return name
 
     def clean(self):
@@ -101,9 +104,10 @@ class LaunchForm(forms.Form):
 
     coachee = forms.ModelChoiceField(queryset=User.objects.none())
     coach = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
-                                   help_text="Leave empty to find one by coach matching.")
+                                   help_text=gettext_lazy("Leave empty to find one by coach "
+                                                          "matching."))
     owner = forms.ModelChoiceField(queryset=User.objects.none(),
-                                   help_text="The administrator responsible.")
+                                   help_text=gettext_lazy("The administrator responsible."))
     location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False)
 
     def __init__(self, *args, template, user, **kwargs):

@@ -1,17 +1,18 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class EngagementKind(models.TextChoices):
     ONE_ON_ONE = "one_on_one", "1:1"
-    ON_DEMAND = "on_demand", "On-demand"
-    COACH_MATCHING = "coach_matching", "Coach matching"
+    ON_DEMAND = "on_demand", _("On-demand")
+    COACH_MATCHING = "coach_matching", _("Coach matching")
 
 
 class ThresholdUnit(models.TextChoices):
-    DAYS = "days", "days"
-    WEEKS = "weeks", "weeks"
+    DAYS = "days", _("days")
+    WEEKS = "weeks", _("weeks")
 
 
 class EngagementTemplate(models.Model):
@@ -32,7 +33,7 @@ class EngagementTemplate(models.Model):
     )
     tracking_threshold_unit = models.CharField(
         max_length=5, choices=ThresholdUnit, default=ThresholdUnit.DAYS,
-        help_text="How the threshold was entered, to show it back the same way.",
+        help_text=_("How the threshold was entered, to show it back the same way."),
     )
     offtrack_notifications_enabled = models.BooleanField(default=True)
     # Off by default: repeat the nudge every N days while the engagement stays off track.

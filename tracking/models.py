@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Progress
 
@@ -10,15 +11,15 @@ class ProgressTransition(models.Model):
     """
 
     class Cause(models.TextChoices):
-        DAILY = "daily", "Daily evaluation"
-        SESSION = "session", "Session change"
-        DISCOVERY_CALL = "discovery_call", "Discovery call change"
-        COACH_SELECTED = "coach_selected", "Coach selected"
-        LAUNCH = "launch", "Launch"
-        END = "end", "Engagement ended"
-        EDIT = "edit", "Engagement edited"
-        MANUAL = "manual", "Manual evaluation"
-        PAUSE = "pause", "Pause change"
+        DAILY = "daily", _("Daily evaluation")
+        SESSION = "session", _("Session change")
+        DISCOVERY_CALL = "discovery_call", _("Discovery call change")
+        COACH_SELECTED = "coach_selected", _("Coach selected")
+        LAUNCH = "launch", _("Launch")
+        END = "end", _("Engagement ended")
+        EDIT = "edit", _("Engagement edited")
+        MANUAL = "manual", _("Manual evaluation")
+        PAUSE = "pause", _("Pause change")
 
     engagement = models.ForeignKey(
         "engagements.Engagement", on_delete=models.CASCADE, related_name="progress_transitions"
