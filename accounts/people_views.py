@@ -67,8 +67,8 @@ class PeopleListView(BaseListView):
     template_name = "people/list.html"
     table_class = PersonTable
     filterset_class = PersonFilterSet
-    title = "People"
-    noun = "people"
+    title = gettext_lazy("People")
+    noun = gettext_lazy("people")
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not may_administer_people(request.user):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from engagements import actions
@@ -73,8 +74,8 @@ class EngagementListView(BaseListView):
     template_name = "engagements/list.html"
     table_class = EngagementTable
     filterset_class = EngagementFilterSet
-    title = "Engagements"
-    noun = "engagements"
+    title = gettext_lazy("Engagements")
+    noun = gettext_lazy("engagements")
 
     def get_queryset(self):
         return with_list_annotations(Engagement.objects.restrict(self.request.user))

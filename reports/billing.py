@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext
 
 from accounts.models import Company
 from engagements.models import CoachSelection, Engagement
@@ -338,7 +339,7 @@ def billing_summary(company, today):
     if company.is_enterprise:
         labels = [(location.pk, location.name) for location in company.locations.all()]
         if (False, None) in monthly:
-            labels.append((None, "No location"))
+            labels.append((None, gettext("No location")))
         summary.locations = [
             (label, today_counts.get((False, pk), Counts()), monthly.get((False, pk), {}))
             for pk, label in labels

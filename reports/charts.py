@@ -7,6 +7,9 @@ on the page as a table for screen readers.
 
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
 WIDTH = 720
 HEIGHT = 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 86, 20, 44
@@ -79,15 +82,15 @@ def trend_chart(weeks):
         path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
         return Series(key=key, name=name, points=points, path=path)
 
-    on = series("on_track", "On track", below=False)
-    off = series("off_track", "Off track", below=True)
+    on = series("on_track", _("On track"), below=False)
+    off = series("off_track", _("Off track"), below=True)
     # Paused only where something was: most programmes never pause, and their chart stays two.
-    paused = [series("paused", "Paused", below=True)] if any(w.paused for w in weeks) else []
+    paused = [series("paused", _("Paused"), below=True)] if any(w.paused for w in weeks) else []
     gridlines = [
         {"y": y_of(top_value * i / 4), "value": _fmt(top_value * i / 4)} for i in range(5)
     ]
     xlabels = [
-        {"x": round(LEFT + i * step, 1), "text": f"{week.week_start.day} {week.week_start:%b}"}
+        {"x": round(LEFT + i * step, 1), "text": date_format(week.week_start, "j M")}
         for i, week in enumerate(weeks)
     ]
     return {

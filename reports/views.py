@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.http import require_POST
 
@@ -91,7 +92,7 @@ class ReportMixin(ReportAccessMixin):
 
 class ReportView(ReportMixin, EngagementListView):
     template_name = "reports/report.html"
-    title = "Engagements Report"
+    title = gettext_lazy("Engagements Report")
 
     def history_summary(self, filterset):
         # As on the Engagements page, a filter that is not understood is named on the page
@@ -130,7 +131,7 @@ class ReportView(ReportMixin, EngagementListView):
 class ReportExportView(CSVExportMixin, ReportMixin, EngagementListView):
     """The report's CSV: the rows the page shows for the same query string, every page."""
 
-    title = "Engagements Report"
+    title = gettext_lazy("Engagements Report")
 
 
 class SavedViewCreateView(LoginRequiredMixin, ReportAccessMixin, View):
