@@ -79,7 +79,9 @@ class Command(BaseCommand):
 
     def company(self, slug, name, plan, tz, location_names):
         company, _ = Company.objects.get_or_create(
-            slug=slug, defaults={"name": name, "plan": plan, "timezone": tz}
+            slug=slug, defaults={"name": name, "plan": plan, "timezone": tz,
+                                 # Bluebird works in Spanish: its pages and nudges show it.
+                                 "language": "es" if slug == "bluebird" else "en"}
         )
         for location_name in location_names:
             Location.objects.get_or_create(company=company, name=location_name)
@@ -268,7 +270,7 @@ class Command(BaseCommand):
             ("Global administrator (enterprise)", "admin@northwind.example"),
             (f"Location administrator ({location.name if location else '-'})",
              location_admin.email if location_admin else "-"),
-            ("Global administrator (standard)", "admin@bluebird.example"),
+            ("Global administrator (standard, Spanish)", "admin@bluebird.example"),
             ("Coach (provider company)", "coach0@summit.example"),
             ("Coaching-provider administrator", provider_admin.email),
             ("Coachee", self.a_coachee_email()),

@@ -1,0 +1,70 @@
+"""
+A Spanish-speaking administrator on a 390 px phone: the pages in Spanish, nothing scrolls
+sideways (Spanish runs longer than English), axe finds no violation, and dates and times are
+typed the way the Spanish pages show them.
+"""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from engagements.models import Session
+from tests.browser.test_accessibility import assert_no_violations, axe  # noqa: F401 (fixture)
+from tests.browser.test_screen_sizes import PHONE, late_march, programme, scroll_width  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def spanish_admin(global_admin):
+    User.objects.filter(pk=global_admin.pk).update(language="es")
+    global_admin.refresh_from_db()
+    return global_admin
+
+
+def test_a_spanish_administrator_on_a_phone(signed_in_page, spanish_admin, programme,  # noqa: F811
+                                            late_march, axe):  # noqa: F811
+    page = signed_in_page(spanish_admin, viewport=PHONE)
+    page.goto("/engagements/")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.get_by_role("heading", name="Procesos de coaching").is_visible()
+    assert scroll_width(page) <= PHONE["width"]
+    menu = page.get_by_role("button", name="Menú")
+    menu.click()
+    nav = page.get_by_role("navigation", name="Principal")
+    assert nav.get_by_role("link", name="¿Listos para cerrar?").is_visible()
+    assert scroll_width(page) <= PHONE["width"]
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Filtros").click()
+    assert page.get_by_role("button", name="Ver resultados").is_visible()
+    assert_no_violations(axe, page, "the Engagements page in Spanish on a phone")
+
+    for url in (reverse("engagements:detail", args=[programme[0].pk]), "/reports/",
+                "/settings/", "/people/", "/help/"):
+        page.goto(url)
+        assert scroll_width(page) <= PHONE["width"], url
+        assert page.get_by_text("Cerrar sesión").count() == 1, url
+        assert_no_violations(axe, page, f"{url} in Spanish on a phone")
+
+
+def test_a_session_is_scheduled_with_a_spanish_date(signed_in_page, spanish_admin,  # noqa: F811
+                                                     programme, late_march):  # noqa: F811
+    page = signed_in_page(spanish_admin, viewport=PHONE)
+    page.goto(reverse("engagements:detail", args=[programme[0].pk]))
+    form = page.locator("#schedule-session")
+    date = form.get_by_label("Fecha")
+    assert date.get_attribute("type") == "text"
+    assert date.get_attribute("placeholder") == "p. ej., 30 Nov 2026"
+    # A wrong date is refused in Spanish, and what was typed stays in the form.
+    date.fill("31/04/2026")
+    form.get_by_label("Hora").fill("10:30")
+    form.get_by_role("button", name="Programar sesión").click()
+    page.get_by_text("Escribe una fecha como 30 Nov 2026 (o 2026-11-30).").wait_for()
+    form = page.locator("#schedule-session")
+    assert form.get_by_label("Fecha").input_value() == "31/04/2026"
+    assert form.get_by_label("Hora").input_value() == "10:30"
+    form.get_by_label("Fecha").fill("9 de abril de 2026")
+    form.get_by_role("button", name="Programar sesión").click()
+    page.get_by_text("Sesión programada.").wait_for()
+    assert page.get_by_text("jue 9 Abr 2026, 10:30").count() == 1
+    assert Session.objects.filter(engagement=programme[0]).count() == 2
