@@ -91,8 +91,9 @@ class EngagementFilterSet(django_filters.FilterSet):
     # On track, and going off track within so many days unless something happens: what the
     # administrator's home counts and links to ("Days until off track" at most N).
     off_track_within = django_filters.ChoiceFilter(
-        choices=[("7", "Within 7 days"), ("14", "Within 14 days"), ("30", "Within 30 days")],
-        method="filter_off_track_within", label="Goes off track", empty_label="Any time",
+        choices=[("7", _("Within 7 days")), ("14", _("Within 14 days")),
+                 ("30", _("Within 30 days"))],
+        method="filter_off_track_within", label=_("Goes off track"), empty_label=_("Any time"),
     )
     # `distinct=False` on every multiple-choice filter: django-filter makes them DISTINCT by
     # default, for to-many relations; these are the engagement's own columns and foreign
