@@ -58,6 +58,14 @@ class ListedChoiceIterator(django_filters.fields.ModelChoiceIterator):
 class ModelIdsField(IdRangeMixin, django_filters.fields.ModelMultipleChoiceField):
     iterator = ListedChoiceIterator
 
+    def clean(self, value):
+        if not self.required and not value:
+            # Nothing chosen: an empty list, not Django's `queryset.none()`, which every
+            # "was anything chosen?" (the filter's own, the chips', the report's) compiled into
+            # SQL before finding it empty — three filter panels' querysets on every page.
+            return []
+        return super().clean(value)
+
 
 class ModelIdsFilter(django_filters.ModelMultipleChoiceFilter):
     """`ModelMultipleChoiceFilter` whose ids are checked: `?coach=99999999999999999999999` is
