@@ -61,6 +61,50 @@ end
 """
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid):
+    """`pid` and its descendants, from /proc."""
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo += [int(child) for child in f.read().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def cpu_seconds(pids):
+    """User + system CPU time the processes `pids` (alive now) have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def postmaster_pid(database_url):
+    """The PostgreSQL server's main process, if it runs on this machine and we may ask."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url) as conn:
+            data = conn.execute("SHOW data_directory").fetchone()[0]
+        with open(Path(data, "postmaster.pid")) as f:
+            return int(f.readline())
+    except Exception:
+        return None
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -154,21 +198,33 @@ def main():
             failed = False
             print(f"{len(targets)} distinct (page, user) targets, {args.duration}s per run, "
                   f"gunicorn x{args.workers}, wrk -t{args.threads}", flush=True)
+            postmaster = postmaster_pid(args.database_url)
             for count in connections:
                 before = loadavg()
+                # CPU used by gunicorn and PostgreSQL during the run, per request: what the mix
+                # costs whatever else the (shared) machine is doing; cores / that = the rate
+                # an idle machine of this many cores could serve.
+                served = [server.pid] + ([postmaster] if postmaster else [])
+                cpu_before = cpu_seconds([p for pid in served for p in process_tree(pid)])
                 run = subprocess.run(
                     ["wrk", f"-t{min(args.threads, count)}", f"-c{count}", f"-d{args.duration}s",
                      "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}", "--",
                      str(targets_file)],
                     capture_output=True, text=True, check=True,
                 )
+                cpu = cpu_seconds([p for pid in served for p in process_tree(pid)]) - cpu_before
                 result = json.loads(run.stdout.split("RESULT ", 1)[1])
                 rps = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+                per_request = cpu / max(result["requests"], 1)
                 print(f"{count:3} connections: requests/s {rps}  p50 {result['p50_ms']} ms  "
                       f"p95 {result['p95_ms']} ms  p99 {result['p99_ms']} ms  "
                       f"max {result['max_ms']} ms  errors: socket {result['errors_socket']}, "
                       f"non-2xx {result['errors_status']}  ({before} before, {loadavg()} after)",
                       flush=True)
+                print(f"     CPU of gunicorn + PostgreSQL: {per_request * 1000:.1f} ms a request"
+                      f"{'' if postmaster else ' (gunicorn only: PostgreSQL is not local)'}, "
+                      f"i.e. {os.cpu_count() / per_request:.0f} requests/s on "
+                      f"{os.cpu_count()} idle cores", flush=True)
                 failed |= bool(result["errors_socket"] or result["errors_status"])
         finally:
             server.terminate()
