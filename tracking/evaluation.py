@@ -118,21 +118,33 @@ def evaluate_engagement(engagement, *, cause, today=None):
         "last_activity_on": result.last_activity_on,
         "next_event_on": result.next_event_on,
         "progress_due_on": result.due_on,
-        "progress_evaluated_on": today,
         "goes_off_track_on": result.goes_off_track_on,
         "paused_until": result.paused_until,
     }
+    row = Engagement.objects.filter(pk=engagement.pk)
     old = engagement.progress
-    # Conditional on the status we believe is stored: if a concurrent evaluation changed it
-    # first, read the winner's status and try again, so the transition has the right `from`.
+    # Conditional on the status we believe is stored, and written only where a stored value
+    # differs (the set-based evaluation's IS DISTINCT FROM; Django's exclude() is NULL-safe):
+    # no row version, index entries or WAL for an evaluation that changes nothing. Nothing
+    # written: either nothing differed (the status is still `old`) or a concurrent evaluation
+    # changed the status first, and then we read the winner's and try again, so that the
+    # transition has the right `from`.
+    written = False
     for _ in range(3):
-        if Engagement.objects.filter(pk=engagement.pk, progress=old).update(**values):
+        if row.filter(progress=old).exclude(**values).update(**values,
+                                                             progress_evaluated_on=today):
+            written = True
             break
-        old = Engagement.objects.filter(pk=engagement.pk).values_list("progress", flat=True).get()
+        stored = row.values_list("progress", flat=True).get()
+        if stored == old:
+            break
+        old = stored
     else:  # pragma: no cover - three concurrent writers in a row
         raise RuntimeError(f"engagement {engagement.pk}: progress kept changing under us")
     for name, value in values.items():
         setattr(engagement, name, value)
+    if written:
+        engagement.progress_evaluated_on = today
     if old == result.progress:
         return None
     # Every flip to Off Track is nudged: the daily run hands its own over in its transaction
@@ -151,36 +163,46 @@ def evaluate_engagement(engagement, *, cause, today=None):
 # ---------------------------------------------------------------------------------------------
 # Many engagements, in one statement
 
-# One statement evaluates every engagement in scope, writes the rows whose stored values it
-# read, and records the transitions. The ORM cannot express UPDATE ... FROM a grouped
+# One statement evaluates every engagement in scope, writes the rows whose stored values
+# changed, and records the transitions. The ORM cannot express UPDATE ... FROM a grouped
 # subquery together with an INSERT of the changed rows, so it is raw SQL, kept readable in
 # named steps:
 #   scope     the companies and the company-local "today" each is evaluated on;
 #   target    the engagements to evaluate (all of them, or only those due: progress_due_on <=
-#             today, read through the partial index eng_progress_due), with the row's xmin;
+#             today, read through the partial index eng_progress_due), with what is stored of
+#             their progress and the row version read (ctid, xmin);
 #   computed  per engagement, from its events in the current phase (discovery calls while
 #             coach matching, sessions otherwise) dated in the company's timezone: latest
 #             activity on or before today, next scheduled event after today, first day to come
 #             that changes anything. Two shapes of the same expressions: for all engagements, one
 #             hash aggregate over the events; for the few due ones, a LATERAL aggregate per
-#             engagement through the (engagement_id, starts_at) indexes. (One shape for both
-#             lets the planner, misjudging the CTE's size, re-aggregate per due row.)
+#             engagement through the (engagement_id, starts_at) indexes;
 #   paused    per engagement with approved pauses: the one in force, the next, and the paused
 #             days that push its off-track day back (rule 9);
-#   decided   the rules of DESIGN.md (same as tracking/rules.py);
-#   updated   the conditional UPDATE: only rows not written since we read them (xmin
+#   decided   the rules of DESIGN.md (same as tracking/rules.py): every stored column's new
+#             value;
+#   updated   the conditional UPDATE of the rows where a stored value differs (IS DISTINCT
+#             FROM: an evaluation that changes nothing writes nothing, so no dead rows, no
+#             index entries, no WAL), and only of the row version read (ctid and xmin
 #             unchanged), so a concurrent evaluate_engagement() wins and nothing is recorded
-#             twice;
+#             twice. The day evaluated is the same for every row of a run: it is stored once
+#             (tracking.EvaluationRun.day), and `progress_evaluated_on` is the day a row's
+#             stored values were last written;
 #   inserted  one ProgressTransition per changed status, dated when it really happened.
+# The result: one row per company (for the runs' counts).
 EVALUATE_SQL = """
-WITH scope (company_id, today) AS (
-    SELECT * FROM unnest(%(company_ids)s::bigint[], %(days)s::date[])
+WITH scope (company_id, today, run_id) AS (
+    SELECT * FROM unnest(%(company_ids)s::bigint[], %(days)s::date[], %(run_ids)s::bigint[])
 ),
-target AS MATERIALIZED (
-    SELECT e.id, e.company_id, e.xmin AS seen_xmin, e.progress AS old_progress, e.status,
+target AS (
+    SELECT e.id, e.company_id, e.ctid AS seen_ctid, e.xmin AS seen_xmin, e.status,
            e.started_on, e.tracking_threshold_days AS threshold, s.today, c.timezone AS tz,
            CASE WHEN e.kind = 'coach_matching' AND e.status = 'active'
-                THEN cs.selected_on END AS selected_on
+                THEN cs.selected_on END AS selected_on,
+           e.progress AS old_progress, e.off_track_since AS old_off_track_since,
+           e.goes_off_track_on AS old_goes_off_track_on, e.paused_until AS old_paused_until,
+           e.last_activity_on AS old_last_activity_on, e.next_event_on AS old_next_event_on,
+           e.progress_due_on AS old_progress_due_on
     FROM {engagement} e
     JOIN scope s ON s.company_id = e.company_id
     JOIN {company} c ON c.id = e.company_id
@@ -218,8 +240,8 @@ paused AS (
     ) y
     GROUP BY y.id
 ),
-decided AS (
-    SELECT c.*, p.paused_until, p.next_pause,
+ruled AS (
+    SELECT c.*, p.paused_until AS pause_ends, p.next_pause,
            c.last_activity + c.threshold + COALESCE(p.skipped, 0) AS off_on,
            CASE WHEN c.status NOT IN ('active', 'coach_matching') OR c.threshold IS NULL
                      OR c.started_on > c.today
@@ -233,45 +255,72 @@ decided AS (
            END AS progress
     FROM computed c LEFT JOIN paused p ON p.id = c.id
 ),
+decided AS (
+    SELECT r.id, r.company_id, r.seen_ctid, r.seen_xmin, r.today, r.old_progress,
+           r.progress,
+           CASE WHEN r.progress = 'off_track' THEN r.off_on END AS off_track_since,
+           CASE WHEN r.progress = 'on_track' AND r.next_event IS NULL
+                THEN r.off_on END AS goes_off_track_on,
+           CASE WHEN r.progress = 'paused' THEN r.pause_ends END AS paused_until,
+           CASE WHEN r.status IN ('active', 'coach_matching')
+                THEN r.last_activity END AS last_activity_on,
+           CASE WHEN r.status IN ('active', 'coach_matching')
+                THEN r.next_event END AS next_event_on,
+           CASE WHEN r.status NOT IN ('active', 'coach_matching') THEN NULL
+                WHEN r.progress = 'not_tracked' THEN r.changes_on
+                ELSE LEAST(r.changes_on, r.next_pause, r.pause_ends + 1,
+                           CASE WHEN r.progress = 'on_track' AND r.next_event IS NULL
+                                THEN r.off_on END) END AS progress_due_on,
+           r.old_off_track_since, r.old_goes_off_track_on, r.old_paused_until,
+           r.old_last_activity_on, r.old_next_event_on, r.old_progress_due_on
+    FROM ruled r
+),
 updated AS (
     UPDATE {engagement} e SET
         progress = d.progress,
-        off_track_since = CASE WHEN d.progress = 'off_track' THEN d.off_on END,
-        goes_off_track_on = CASE WHEN d.progress = 'on_track' AND d.next_event IS NULL
-                                 THEN d.off_on END,
-        paused_until = CASE WHEN d.progress = 'paused' THEN d.paused_until END,
-        last_activity_on = CASE WHEN d.status IN ('active', 'coach_matching')
-                                THEN d.last_activity END,
-        next_event_on = CASE WHEN d.status IN ('active', 'coach_matching')
-                             THEN d.next_event END,
-        progress_due_on = CASE
-            WHEN d.status NOT IN ('active', 'coach_matching') THEN NULL
-            WHEN d.progress = 'not_tracked' THEN d.changes_on
-            ELSE LEAST(d.changes_on, d.next_pause, d.paused_until + 1,
-                       CASE WHEN d.progress = 'on_track' AND d.next_event IS NULL
-                            THEN d.off_on END) END,
+        off_track_since = d.off_track_since,
+        goes_off_track_on = d.goes_off_track_on,
+        paused_until = d.paused_until,
+        last_activity_on = d.last_activity_on,
+        next_event_on = d.next_event_on,
+        progress_due_on = d.progress_due_on,
         progress_evaluated_on = d.today
     FROM decided d
-    WHERE e.id = d.id AND e.xmin = d.seen_xmin
+    WHERE e.ctid = d.seen_ctid AND e.xmin = d.seen_xmin
+      AND (d.old_progress, d.old_off_track_since, d.old_goes_off_track_on,
+           d.old_paused_until, d.old_last_activity_on, d.old_next_event_on,
+           d.old_progress_due_on)
+          IS DISTINCT FROM (d.progress, d.off_track_since, d.goes_off_track_on,
+                            d.paused_until, d.last_activity_on, d.next_event_on,
+                            d.progress_due_on)
     RETURNING e.id, e.company_id, d.old_progress, e.progress, e.off_track_since, d.today
 ),
 inserted AS (
     INSERT INTO {transition}
         (engagement_id, company_id, from_status, to_status, day, cause, run_id, created_at)
-    SELECT id, company_id, old_progress, progress,
-           CASE WHEN old_progress = 'paused' THEN today
-                ELSE COALESCE(off_track_since, today) END,
-           %(cause)s, %(run_id)s, now()
-    FROM updated WHERE progress <> old_progress
-    RETURNING 1
+    SELECT u.id, u.company_id, u.old_progress, u.progress,
+           CASE WHEN u.old_progress = 'paused' THEN u.today
+                ELSE COALESCE(u.off_track_since, u.today) END,
+           %(cause)s, s.run_id, now()
+    FROM updated u JOIN scope s ON s.company_id = u.company_id
+    WHERE u.progress <> u.old_progress
+),
+written AS (
+    SELECT company_id, count(*) AS rows,
+           count(*) FILTER (WHERE progress <> old_progress) AS transitions
+    FROM updated GROUP BY company_id
+),
+evaluated AS (
+    SELECT company_id,
+           count(*) FILTER (WHERE progress = 'on_track') AS on_track,
+           count(*) FILTER (WHERE progress = 'off_track') AS off_track,
+           count(*) FILTER (WHERE progress = 'paused') AS paused,
+           count(*) FILTER (WHERE progress = 'not_tracked') AS not_tracked
+    FROM decided GROUP BY company_id
 )
-SELECT
-    count(*) FILTER (WHERE progress = 'on_track'),
-    count(*) FILTER (WHERE progress = 'off_track'),
-    count(*) FILTER (WHERE progress = 'paused'),
-    count(*) FILTER (WHERE progress = 'not_tracked'),
-    (SELECT count(*) FROM inserted)
-FROM updated
+SELECT v.company_id, v.on_track, v.off_track, v.paused, v.not_tracked,
+       COALESCE(w.transitions, 0), COALESCE(w.rows, 0)
+FROM evaluated v LEFT JOIN written w ON w.company_id = v.company_id
 """
 
 # What `computed` reads from an engagement's events `x` (dated in its timezone, as of
@@ -356,42 +405,72 @@ def _sql(due_filter):
 
 @dataclass
 class Counts:
-    """What one set-based evaluation wrote: statuses of the rows evaluated, transitions."""
+    """
+    What one set-based evaluation found: statuses of the rows evaluated, transitions, and how
+    many rows it wrote (only those where a stored value changed).
+    """
 
     on_track: int = 0
     off_track: int = 0
     not_tracked: int = 0
     transitions: int = 0
     paused: int = 0
+    written: int = 0
 
     @property
     def evaluated(self):
         return self.on_track + self.off_track + self.paused + self.not_tracked
 
+    def __add__(self, other):
+        return Counts(*(getattr(self, f) + getattr(other, f) for f in COUNT_FIELDS))
 
-def evaluate_many(days_by_company, *, cause, only_due=False, run=None):
+
+COUNT_FIELDS = ("on_track", "off_track", "not_tracked", "transitions", "paused", "written")
+
+
+def evaluate_many(days_by_company, *, cause, only_due=False, run=None, runs=None):
     """
     Evaluate the engagements of several companies in one statement. `days_by_company` maps
     company id -> the company-local date to evaluate on. With `only_due`, only engagements
     whose stored due day has come (the daily job); otherwise all of them. Transitions are
-    recorded with `cause` and linked to `run` (an EvaluationRun) if given.
+    recorded with `cause` and linked to their company's run: `runs` maps company id ->
+    EvaluationRun (`run` is the one run of a single company). Returns the total Counts; with
+    `runs`, see evaluate_many_by_company for the counts of each.
     """
+    by_company = evaluate_many_by_company(days_by_company, cause=cause, only_due=only_due,
+                                          run=run, runs=runs)
+    return sum(by_company.values(), Counts())
+
+
+def evaluate_many_by_company(days_by_company, *, cause, only_due=False, run=None, runs=None):
+    """evaluate_many(), returning {company id: Counts} of the companies with rows evaluated."""
     if not days_by_company:
-        return Counts()
+        return {}
+    if run is not None:
+        runs = {run.company_id: run}
+    runs = runs or {}
     if connection.vendor != "postgresql":
-        return _evaluate_many_one_by_one(days_by_company, cause=cause, only_due=only_due, run=run)
+        return {
+            company_id: _evaluate_many_one_by_one({company_id: day}, cause=cause,
+                                                  only_due=only_due, run=runs.get(company_id))
+            for company_id, day in days_by_company.items()
+        }
     company_ids = list(days_by_company)
     params = {
         "company_ids": company_ids,
         "days": [days_by_company[pk] for pk in company_ids],
+        "run_ids": [runs[pk].pk if pk in runs else None for pk in company_ids],
         "max_day": max(days_by_company.values()),
         "cause": cause,
-        "run_id": run.pk if run else None,
     }
     with connection.cursor() as cursor:
         cursor.execute(_sql(DUE_ROWS if only_due else ALL_ROWS), params)
-        on_track, off_track, paused, not_tracked, transitions = cursor.fetchone()
-    return Counts(on_track, off_track, not_tracked, transitions, paused)
+        rows = cursor.fetchall()
+    return {
+        company_id: Counts(on_track=on, off_track=off, paused=paused, not_tracked=not_tracked,
+                           transitions=transitions, written=written)
+        for company_id, on, off, paused, not_tracked, transitions, written in rows
+    }
 
 
 def _evaluate_many_one_by_one(days_by_company, *, cause, only_due, run):
@@ -406,7 +485,10 @@ def _evaluate_many_one_by_one(days_by_company, *, cause, only_due, run):
             engagements = engagements.filter(status__in=ACTIVE_STATUSES,
                                               progress_due_on__lte=day)
         for engagement in engagements.iterator():
+            evaluated_on = engagement.progress_evaluated_on
             transition = evaluate_engagement(engagement, cause=cause, today=day)
+            if engagement.progress_evaluated_on != evaluated_on:
+                counts.written += 1
             if transition:
                 counts.transitions += 1
                 if run:

@@ -51,7 +51,7 @@ def test_the_daily_job_logs_one_key_value_line_per_company_outbox_and_sender_run
 ):
     caplog.set_level("INFO")
     scheduled = []
-    monkeypatch.setattr(tasks.evaluate_company, "delay", lambda *args: scheduled.append(args))
+    monkeypatch.setattr(tasks.evaluate_companies, "delay", lambda *args: scheduled.append(args))
     with time_machine.travel(MORNING, tick=False):
         company, _, _ = two_crossing_on_day("acme")
         tasks.schedule_daily_evaluations()

@@ -1,0 +1,125 @@
+"""Evaluations write only what changed; the daily run costs a fixed number of statements."""
+
+import datetime as dt
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from engagements.models import Engagement, Progress
+from tests import factories
+from tests.tracking.conftest import at
+from tracking.evaluation import Cause, evaluate_engagement, evaluate_many
+from tracking.jobs import run_daily_evaluations
+from tracking.models import EvaluationRun
+from tracking.signals import evaluation_committing
+
+D = dt.date
+ACTIVATED = D(2026, 3, 2)
+
+
+def row_versions(engagements):
+    """{id: ctid}: a row written again is a new version, elsewhere in the table."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, ctid::text FROM engagements_engagement WHERE id = ANY(%s)",
+                       [[e.pk for e in engagements]])
+        return dict(cursor.fetchall())
+
+
+@pytest.fixture
+def company(db):
+    return factories.CompanyFactory(slug="acme")
+
+
+@pytest.fixture
+def engagements(company):
+    found = [factories.EngagementFactory(company=company, started_on=ACTIVATED,
+                                         template__tracking_threshold_days=21)
+             for _ in range(4)]
+    factories.SessionFactory(engagement=found[1], starts_at=at(D(2026, 4, 20)))
+    factories.SessionFactory(engagement=found[2], starts_at=at(D(2026, 3, 10)),
+                             status="completed")
+    found.append(factories.EngagementFactory(company=company, status="draft",
+                                             started_on=None))
+    return found
+
+
+def test_a_second_full_evaluation_of_the_same_day_updates_zero_rows(company, engagements):
+    first = evaluate_many({company.pk: D(2026, 3, 25)}, cause=Cause.MANUAL)
+    assert (first.evaluated, first.written, first.transitions) == (5, 4, 4)
+    versions = row_versions(engagements)
+    second = evaluate_many({company.pk: D(2026, 3, 25)}, cause=Cause.MANUAL)
+    # The statement's own count of rows it updated, and the rows' versions, both unchanged.
+    assert (second.evaluated, second.written, second.transitions) == (5, 0, 0)
+    assert (second.on_track, second.off_track, second.not_tracked) == (2, 2, 1)
+    assert row_versions(engagements) == versions
+
+
+def test_the_next_day_writes_only_the_rows_it_changes(company, engagements):
+    evaluate_many({company.pk: D(2026, 3, 25)}, cause=Cause.MANUAL)
+    versions = row_versions(engagements)
+    # By 1 April only the one whose last session was on 10 March has changed: off track.
+    counts = evaluate_many({company.pk: D(2026, 4, 1)}, cause=Cause.MANUAL)
+    assert (counts.evaluated, counts.written, counts.transitions) == (5, 1, 1)
+    changed = {pk for pk, ctid in row_versions(engagements).items() if versions[pk] != ctid}
+    assert changed == {engagements[2].pk}
+
+
+def test_the_day_evaluated_is_stored_once_per_run_and_rows_keep_the_day_they_were_written(
+        company, engagements):
+    evaluate_many({company.pk: D(2026, 3, 25)}, cause=Cause.MANUAL)
+    runs = run_daily_evaluations([(company, D(2026, 3, 26))])
+    assert [(run.company_id, run.day, run.evaluated) for run in runs] == [
+        (company.pk, D(2026, 3, 26), 0)]
+    assert set(Engagement.objects.values_list("progress_evaluated_on", flat=True)) == {
+        D(2026, 3, 25), None}
+
+
+def test_a_due_row_evaluated_again_on_its_day_updates_nothing(company, engagements):
+    evaluate_many({company.pk: D(2026, 3, 25)}, cause=Cause.MANUAL)
+    first = evaluate_many({company.pk: D(2026, 4, 21)}, cause=Cause.DAILY, only_due=True)
+    assert (first.evaluated, first.written) == (2, 2)
+    second = evaluate_many({company.pk: D(2026, 4, 21)}, cause=Cause.DAILY, only_due=True)
+    assert (second.evaluated, second.written) == (0, 0)
+
+
+def test_evaluating_one_engagement_again_writes_nothing(company, engagements):
+    engagement = Engagement.objects.select_related("company").get(pk=engagements[0].pk)
+    evaluate_engagement(engagement, cause=Cause.MANUAL, today=D(2026, 3, 25))
+    versions = row_versions(engagements)
+    assert evaluate_engagement(engagement, cause=Cause.MANUAL, today=D(2026, 3, 26)) is None
+    assert row_versions(engagements) == versions
+    engagement.refresh_from_db()
+    assert (engagement.progress, engagement.progress_evaluated_on) == (Progress.OFF_TRACK,
+                                                                       D(2026, 3, 25))
+
+
+def test_one_statement_evaluates_many_companies(engagements, django_assert_num_queries):
+    others = [factories.EngagementFactory(started_on=ACTIVATED) for _ in range(3)]
+    days = {e.company_id: D(2026, 3, 25) for e in [*engagements, *others]}
+    with django_assert_num_queries(1):
+        counts = evaluate_many(days, cause=Cause.MANUAL)
+    assert counts.evaluated == 8
+
+
+def test_the_daily_run_of_many_companies_takes_a_fixed_number_of_queries(
+        db, django_assert_num_queries):
+    due = []
+    for n in range(6):
+        company = factories.CompanyFactory(slug=f"c{n}")
+        for _ in range(2):
+            engagement = factories.EngagementFactory(company=company, started_on=ACTIVATED)
+            engagement = Engagement.objects.select_related("company").get(pk=engagement.pk)
+            evaluate_engagement(engagement, cause=Cause.LAUNCH, today=ACTIVATED)
+        due.append((company, D(2026, 3, 23)))
+    # savepoint, advisory locks, runs already done, INSERT runs, the evaluation statement,
+    # UPDATE runs, release savepoint — however many companies and rows are due. (The
+    # receivers of evaluation_committing count their own queries in their tests.)
+    with mock.patch.object(evaluation_committing, "receivers", []), \
+            django_assert_num_queries(7):
+        runs = run_daily_evaluations(due)
+    assert [run.transitions_count for run in runs] == [2] * 6
+    assert EvaluationRun.objects.count() == 6
+    # Again: every company's day is done, so only the lock and the lookup.
+    with django_assert_num_queries(4):
+        assert run_daily_evaluations(due) == []
