@@ -1,25 +1,43 @@
 """
-Benchmark of progress tracking against a database seeded by bench/seed.py.
+Benchmark of progress tracking against databases seeded by bench/seed.py, each figure a ratio
+to a read-only yardstick measured in the same run, with the load average beside it.
 
-    source /tmp/optify-dev/env
-    .venv/bin/python bench/seed.py                 # once: 1,000,000 engagements in optify_bench
-    .venv/bin/python bench/bench_tracking.py       # the figures of docs/benchmarks.md
-    .venv/bin/python bench/bench_tracking.py --engagements 20000   # quick: seeds its own DB
+    scripts/services.sh start /tmp/optify-dev && source /tmp/optify-dev/env
+    .venv/bin/pip install -e '.[bench]'                     # matplotlib, for --growth's plot
+    .venv/bin/python bench/bench_tracking.py --engagements 100000   # seeds optify_bench_100000
+    .venv/bin/python bench/bench_tracking.py --all          # everything docs/benchmarks.md shows
 
-Measures, in one run:
-1. the full set-based evaluation of every engagement (tracking.evaluation.evaluate_many, all
-   companies) against a baseline: one hand-written SQL UPDATE computing the same statuses;
-   target ratio <= 1.5. Both write every engagement row.
-2. the daily run on the next day (tracking.jobs.run_daily_evaluation for each of the 500
-   companies, exactly as the Celery tasks run it) against the same baseline; target ratio
-   <= 0.1. It runs with dry_run (everything rolled back at the end of each company's
-   transaction), so the shared database stays as seeded.
-3. peak memory (max RSS) of this process, which runs the evaluations: target < 300 MB.
+One database (--engagements N [--companies C]; seeded first unless it already holds exactly
+that) is measured in one run:
+1. the yardstick: one read-only query, written independently of tracking/evaluation.py and
+   simply, computing every engagement's status with DESIGN.md's rules (pauses included) and
+   counting them. Measured three times (before, between and after the evaluations); every
+   ratio is to their median.
+2. the full set-based evaluation (tracking.evaluation.evaluate_many, all companies) of the day
+   the database was evaluated on: nothing changed, so it writes nothing. Target <= 1.5.
+3. the full evaluation of the next day, which changes what one day changes (about 1 % of
+   the rows; printed), rolled back. Target <= 2.
+4. the daily run of the next day: tracking.jobs.run_daily_evaluations for every company at
+   once, as the Celery task runs it (dry run: rolled back). Target <= 0.05 at 1,000,000,
+   <= 0.1 at 100,000.
+5. peak memory (max RSS) of this process, which runs the evaluations: target < 300 MB.
+
+--all: the growth series (100,000, 300,000 and 1,000,000 engagements, 500 companies), the
+daily run at 100,000 with 5,000 companies (its cost follows the rows due, not the number of
+companies), and pauses' overhead at 1,000,000 (bench/bench_pauses.py); seeds what is missing
+and draws docs/evaluation-growth.png. The machine the figures in docs/benchmarks.md come from
+is shared: the load average is printed with every figure, and the ratios are what matter.
 """
 
 import argparse
 import datetime as dt
+import json
+import logging
+import os
 import resource
+import secrets
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,143 +45,277 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from seed import bench_database_url, setup_django  # noqa: E402
 
-# The baseline: what a person would write by hand to compute every engagement's status in
-# one UPDATE (status and off-track-since only; no last activity, next event, due day or
-# history), to compare the project's evaluation with.
-BASELINE_SQL = """
-UPDATE engagements_engagement e SET
-    progress = b.progress,
-    off_track_since = CASE WHEN b.progress = 'off_track' THEN b.last_activity + b.threshold END
-FROM (
-    SELECT e.id, e.tracking_threshold_days AS threshold,
-           GREATEST(e.started_on, sel.selected_on, ev.last_event) AS last_activity,
-           CASE
-               WHEN e.status NOT IN ('active', 'coach_matching')
-                    OR e.tracking_threshold_days IS NULL THEN 'not_tracked'
-               WHEN ev.has_next
-                    OR %(today)s < GREATEST(e.started_on, sel.selected_on, ev.last_event)
-                                   + e.tracking_threshold_days THEN 'on_track'
-               ELSE 'off_track'
-           END AS progress
+# Production-like: no query log, no debug context.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(24))
+
+ROOT = Path(__file__).resolve().parent.parent
+PLOT = ROOT / "docs" / "evaluation-growth.png"
+GROWTH = (100_000, 300_000, 1_000_000)
+
+# The yardstick: every engagement's status on %(today)s by DESIGN.md's rules, read-only, one
+# statement. Events of the current phase (sessions while active, discovery calls while
+# matching) on company-local days; a pause covering today makes it paused; otherwise it is
+# off track when the unpaused days after its last activity, up to today, reach the threshold.
+YARDSTICK_SQL = """
+WITH last_events AS (
+    SELECT x.engagement_id,
+           max(CASE WHEN x.day <= %(today)s THEN x.day
+                    WHEN x.status = 'cancelled' AND x.cancelled_day <= %(today)s
+                        THEN x.cancelled_day END) AS last_event,
+           bool_or(x.status = 'scheduled' AND x.day > %(today)s) AS has_next
+    FROM (
+        SELECT s.engagement_id, s.status, (s.starts_at AT TIME ZONE c.timezone)::date AS day,
+               (s.cancelled_at AT TIME ZONE c.timezone)::date AS cancelled_day
+        FROM engagements_session s
+        JOIN engagements_engagement e ON e.id = s.engagement_id AND e.status = 'active'
+        JOIN accounts_company c ON c.id = e.company_id
+        UNION ALL
+        SELECT d.engagement_id, d.status, (d.starts_at AT TIME ZONE c.timezone)::date,
+               (d.cancelled_at AT TIME ZONE c.timezone)::date
+        FROM engagements_discoverycall d
+        JOIN engagements_engagement e ON e.id = d.engagement_id AND e.status = 'coach_matching'
+        JOIN accounts_company c ON c.id = e.company_id
+    ) x
+    GROUP BY x.engagement_id
+),
+pauses AS (
+    SELECT engagement_id, array_agg(starts_on) AS starts, array_agg(ends_on) AS ends
+    FROM engagements_pause WHERE status = 'approved' GROUP BY engagement_id
+),
+engagements AS (
+    SELECT e.status, e.started_on, e.tracking_threshold_days AS threshold, ev.has_next,
+           p.starts, p.ends,
+           GREATEST(CASE WHEN e.started_on <= %(today)s THEN e.started_on END,
+                    CASE WHEN e.kind = 'coach_matching' AND e.status = 'active'
+                              AND sel.selected_on <= %(today)s THEN sel.selected_on END,
+                    ev.last_event) AS last_activity
     FROM engagements_engagement e
-    JOIN accounts_company c ON c.id = e.company_id
-    LEFT JOIN engagements_coachselection sel
-           ON sel.engagement_id = e.id AND e.status = 'active'
-    LEFT JOIN (
-        SELECT x.engagement_id,
-               max(CASE WHEN (x.starts_at AT TIME ZONE c.timezone)::date <= %(today)s
-                        THEN (x.starts_at AT TIME ZONE c.timezone)::date
-                        ELSE (x.cancelled_at AT TIME ZONE c.timezone)::date END) AS last_event,
-               bool_or(x.status = 'scheduled'
-                       AND (x.starts_at AT TIME ZONE c.timezone)::date > %(today)s) AS has_next
-        FROM (SELECT engagement_id, starts_at, cancelled_at, status, 'active' AS phase
-              FROM engagements_session
-              UNION ALL
-              SELECT engagement_id, starts_at, cancelled_at, status, 'coach_matching'
-              FROM engagements_discoverycall) x
-        JOIN engagements_engagement xe ON xe.id = x.engagement_id AND xe.status = x.phase
-        JOIN accounts_company c ON c.id = xe.company_id
-        GROUP BY x.engagement_id
-    ) ev ON ev.engagement_id = e.id
-) b
-WHERE e.id = b.id
+    LEFT JOIN engagements_coachselection sel ON sel.engagement_id = e.id
+    LEFT JOIN last_events ev ON ev.engagement_id = e.id
+    LEFT JOIN pauses p ON p.engagement_id = e.id
+)
+SELECT progress, count(*) FROM (
+    SELECT CASE
+        WHEN status NOT IN ('active', 'coach_matching') OR threshold IS NULL
+             OR started_on > %(today)s THEN 'not_tracked'
+        WHEN starts IS NOT NULL AND %(today)s IN (
+            SELECT %(today)s FROM unnest(starts, ends) AS u (s, f)
+            WHERE %(today)s BETWEEN s AND f) THEN 'paused'
+        WHEN has_next OR last_activity IS NULL THEN 'on_track'
+        WHEN %(today)s - last_activity - COALESCE(CASE WHEN starts IS NOT NULL THEN (
+            SELECT sum(LEAST(f, %(today)s) - GREATEST(s, last_activity + 1) + 1)
+            FROM unnest(starts, ends) AS u (s, f)
+            WHERE f > last_activity AND s <= %(today)s) END, 0) < threshold THEN 'on_track'
+        ELSE 'off_track'
+    END AS progress
+    FROM engagements
+) statuses
+GROUP BY progress
 """
 
 
-def timed(label, fn):
+def load():
+    """The load average (1, 5, 15 minutes), as printed beside every figure."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def timed(fn):
     started = time.monotonic()
     result = fn()
-    seconds = time.monotonic() - started
-    print(f"{label}: {seconds:.2f}s", flush=True)
-    return seconds, result
+    return time.monotonic() - started, result
 
 
-def vacuum():
-    from django.db import connection
+def database_for(engagements, companies, url=None):
+    base = bench_database_url(url).rsplit("/", 1)[0]
+    suffix = "" if companies == 500 else f"_c{companies}"
+    return f"{base}/optify_bench_{engagements}{suffix}"
 
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE engagements_engagement")
+
+def seeded(url, engagements, companies):
+    """Whether `url` already holds a seeded database of that size (so it is not seeded again)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            found = conn.execute(
+                "SELECT (SELECT count(*) FROM engagements_engagement),"
+                " (SELECT count(*) FROM accounts_company)").fetchone()
+    except psycopg.Error:
+        return False
+    # seed.py adds one coaching provider to the companies asked for.
+    return found == (engagements, companies + 1)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engagements", type=int, default=None,
-                        help="seed a fresh database of this size first (quick runs)")
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(),
-                        help="the day the database was seeded on (seed.py's --today)")
-    args = parser.parse_args(argv)
-
-    url = args.database_url
-    if args.engagements is not None:
-        url = bench_database_url(url).rsplit("/", 1)[0] + f"/optify_bench_{args.engagements}"
-        import seed
-
-        seed.main(["--engagements", str(args.engagements), "--database-url", url,
-                   "--today", args.today.isoformat()])
-    else:
-        url = bench_database_url(url)
-        setup_django(url)
-
+def measure(url, today, *, label=""):
+    """One database, one run: the figures listed in this module's docstring, as a dict."""
+    from django.core.management import call_command
     from django.db import connection, transaction
 
     from accounts.models import Company
     from engagements.models import Engagement
     from tracking.evaluation import Cause, evaluate_many
-    from tracking.jobs import run_daily_evaluation
+    from tracking.jobs import run_daily_evaluations
 
-    today = args.today
+    call_command("migrate", verbosity=0)
+    # One log line per company and run would bury the figures.
+    logging.getLogger("tracking.daily").setLevel(logging.WARNING)
     tomorrow = today + dt.timedelta(days=1)
-    companies = list(Company.objects.only("pk", "slug", "timezone"))
+    companies = list(Company.objects.only("pk", "slug", "timezone", "plan"))
     total = Engagement.objects.count()
+    figures = {"label": label, "engagements": total, "companies": len(companies),
+               "today": today.isoformat()}
     print(f"database {url.rsplit('/', 1)[-1]}: {total:,} engagements, "
-          f"{len(companies)} companies; today={today}")
+          f"{len(companies)} companies; today={today}", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
-    vacuum()
+    yardsticks = []
 
-    def baseline():
-        with connection.cursor() as cursor:
-            cursor.execute(BASELINE_SQL, {"today": today})
-            return cursor.rowcount
+    def yardstick(when):
+        def run():
+            with connection.cursor() as cursor:
+                cursor.execute(YARDSTICK_SQL, {"today": today})
+                return dict(cursor.fetchall())
 
-    base_s, base_rows = timed("baseline: one hand-written UPDATE", baseline)
-    vacuum()
+        seconds, statuses = timed(run)
+        yardsticks.append(seconds)
+        print(f"  yardstick ({when}): {seconds:.2f} s  load {load()}  {statuses}", flush=True)
+        return statuses
 
-    def full():
+    def report(name, seconds, target=None, extra=""):
+        reference = statistics.median(yardsticks)
+        ratio = seconds / reference
+        verdict = "" if target is None else (
+            f"(target <= {target}) {'OK' if ratio <= target else 'MISSED'}")
+        print(f"  {name}: {seconds:.2f} s = {ratio:.3f} x yardstick {verdict}  load {load()}"
+              f"{extra}", flush=True)
+        figures[name] = {"seconds": round(seconds, 3), "load": load()}
+
+    def full(day, rollback):
         with transaction.atomic():
-            return evaluate_many({c.pk: today for c in companies}, cause=Cause.MANUAL)
-
-    full_s, counts = timed("full set-based evaluation", full)
-    vacuum()
-    print(f"  {counts.evaluated:,} evaluated: on_track={counts.on_track:,} "
-          f"off_track={counts.off_track:,} not_tracked={counts.not_tracked:,} "
-          f"transitions={counts.transitions:,} (baseline wrote {base_rows:,} rows)")
+            counts = evaluate_many({c.pk: day for c in companies}, cause=Cause.MANUAL)
+            transaction.set_rollback(rollback)
+        return counts
 
     def daily():
-        totals = {"evaluated": 0, "transitions": 0}
-        for company in companies:
-            run = run_daily_evaluation(company, tomorrow, dry_run=True)
-            if run is not None:
-                totals["evaluated"] += run.evaluated
-                totals["transitions"] += run.transitions_count
-        return totals
+        with transaction.atomic():
+            runs = run_daily_evaluations([(c, tomorrow) for c in companies], dry_run=True)
+        return runs
 
-    daily_s, daily_totals = timed(f"daily run on {tomorrow} ({len(companies)} companies, "
-                                  "rolled back)", daily)
-    print(f"  {daily_totals['evaluated']:,} due engagements evaluated "
-          f"({daily_totals['evaluated'] / max(total, 1):.2%}), "
-          f"{daily_totals['transitions']:,} status changes "
-          f"({daily_totals['transitions'] / max(total, 1):.2%})")
-
+    yardstick("warm-up")  # reads every table once, so that the first figure is not cold
+    yardsticks.clear()
+    yardstick("first")
+    full_s, same = timed(lambda: full(today, rollback=False))
+    yardstick("second")
+    changed_s, changed = timed(lambda: full(tomorrow, rollback=True))
+    daily_s, runs = timed(daily)
+    yardstick("third")
+    reference = statistics.median(yardsticks)
+    figures["yardstick"] = {"seconds": round(reference, 3), "load": load(),
+                            "runs": [round(s, 3) for s in yardsticks]}
+    print(f"  yardstick median {reference:.2f} s")
+    report("full, nothing changed", full_s, 1.5,
+           f"  ({same.evaluated:,} evaluated, {same.written:,} rows written)")
+    report("full, next day", changed_s, 2,
+           f"  ({changed.written:,} rows written = {changed.written / max(total, 1):.2%}, "
+           f"{changed.transitions:,} status changes)")
+    due = sum(run.evaluated for run in runs)
+    report("daily run, next day", daily_s, 0.05 if total >= 1_000_000 else 0.1,
+           f"  ({len(runs)} companies, {due:,} due = {due / max(total, 1):.2%})")
+    figures["due"] = due
+    figures["written, next day"] = changed.written
+    figures["ratios"] = {
+        name: round(figures[name]["seconds"] / reference, 4)
+        for name in ("full, nothing changed", "full, next day", "daily run, next day")
+    }
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    full_ratio, daily_ratio = full_s / base_s, daily_s / base_s
-    print()
-    print(f"full evaluation / baseline = {full_ratio:.2f}  (target <= 1.5) "
-          f"{'OK' if full_ratio <= 1.5 else 'MISSED'}")
-    print(f"daily run / baseline       = {daily_ratio:.3f} (target <= 0.1) "
-          f"{'OK' if daily_ratio <= 0.1 else 'MISSED'}")
-    print(f"peak memory of this process = {peak_mb:.0f} MB (target < 300 MB) "
-          f"{'OK' if peak_mb < 300 else 'MISSED'}")
+    print(f"  peak memory of this process = {peak_mb:.0f} MB (target < 300 MB) "
+          f"{'OK' if peak_mb < 300 else 'MISSED'}", flush=True)
+    return figures
+
+
+def plot(results, path=PLOT):
+    """Time against size: the yardstick, the full evaluations and the daily run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = sorted(results, key=lambda r: r["engagements"])
+    sizes = [r["engagements"] for r in results]
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    series = [("yardstick", "read-only yardstick", "k--"),
+              ("full, nothing changed", "full evaluation, nothing changed", "o-"),
+              ("full, next day", "full evaluation, next day (~1 % changed)", "s-"),
+              ("daily run, next day", "daily run, next day (all companies)", "^-")]
+    for key, name, style in series:
+        ax.plot(sizes, [r[key]["seconds"] for r in results], style, label=name)
+    ax.set_xlabel("engagements")
+    ax.set_ylabel("seconds")
+    ax.set_title("Progress evaluation: time against size (one run per size; shared machine)")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    print(f"wrote {path}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engagements", type=int, default=1_000_000,
+                        help="the database of this size (seeded first unless it holds it)")
+    parser.add_argument("--companies", type=int, default=500)
+    parser.add_argument("--database-url", default=None,
+                        help="any URL of the server ($DATABASE_URL by default); the database "
+                             "name is chosen by size")
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 30),
+                        help="the day the databases are seeded and evaluated on")
+    parser.add_argument("--all", action="store_true",
+                        help="growth series, 5,000 companies, pauses at 1,000,000, the plot")
+    parser.add_argument("--results", type=Path, default=ROOT / "var" / "bench-tracking.json",
+                        help="the figures of each database, kept for the plot")
+    args = parser.parse_args(argv)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+
+    if args.all:
+        # One process per database: each sets Django up on its own database.
+        here = [sys.executable, str(Path(__file__).resolve())]
+        common = ["--today", args.today.isoformat(), "--results", str(args.results)]
+        if args.database_url:
+            common += ["--database-url", args.database_url]
+        for size, companies in [(size, 500) for size in GROWTH] + [(100_000, 5_000)]:
+            subprocess.run([*here, "--engagements", str(size), "--companies", str(companies),
+                            *common], check=True)
+        results = json.loads(args.results.read_text())
+        plot([results[f"{size}/500"] for size in GROWTH])
+        print("pauses at 1,000,000:", flush=True)
+        subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "bench_pauses.py"),
+                        "--database-url", database_for(1_000_000, 500, args.database_url),
+                        "--today", args.today.isoformat()], check=True)
+        return
+
+    url = database_for(args.engagements, args.companies, args.database_url)
+    if seeded(url, args.engagements, args.companies):
+        setup_django(url)
+    else:
+        import seed
+
+        seed_args = ["--engagements", str(args.engagements), "--companies",
+                     str(args.companies), "--database-url", url, "--today", args.today.isoformat()]
+        base = database_for(100_000, args.companies, args.database_url)
+        if args.engagements % 100_000 == 0 and args.engagements > 100_000 and seeded(
+                base, 100_000, args.companies):
+            # Copies of the 100,000 in SQL: minutes instead of an hour of Python on a
+            # loaded machine (bench/seed.py --from-database).
+            seed_args += ["--from-database", base.rsplit("/", 1)[-1]]
+        seed.main(seed_args)
+    figures = measure(url, args.today,
+                      label=f"{args.engagements:,} / {args.companies:,} companies")
+    results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    results[f"{args.engagements}/{args.companies}"] = figures
+    args.results.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

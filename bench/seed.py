@@ -338,6 +338,105 @@ def seed(*, engagements, companies, today, rng, password_hash):
     return out, statuses
 
 
+def replicate(cursor, tables, copies):
+    """
+    Copies 2..`copies` of the engagements just written, in SQL: the same companies,
+    templates, people (a coachee has `copies` engagements), each copy its own engagement ids,
+    sessions, discovery calls and coach selections. The statuses and dates repeat, which is
+    what the benchmarks of evaluation need (the same mix at every size). The copied tables'
+    secondary indexes are dropped during the copy and built again after it (much faster).
+    """
+    steps = [
+        ("engagement", "engagements_engagement", "id", {"id": "x.id + k * %(e)s"}),
+        ("session", "engagements_session", "engagement_id",
+         {"engagement_id": "x.engagement_id + k * %(e)s"}),
+        ("call", "engagements_discoverycall", "engagement_id",
+         {"engagement_id": "x.engagement_id + k * %(e)s"}),
+        ("selection", "engagements_coachselection", "engagement_id",
+         {"id": "x.id + k * %(s)s", "engagement_id": "x.engagement_id + k * %(e)s"}),
+    ]
+    cursor.execute("SELECT max(id) FROM engagements_engagement")
+    engagements = cursor.fetchone()[0]
+    cursor.execute("SELECT coalesce(max(id), 0) FROM engagements_coachselection")
+    selections = cursor.fetchone()[0]
+    names = [table for _, table, _, _ in steps]
+    cursor.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(%s)"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+        [names])
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    for name, table, key, changed in steps:
+        columns = tables[name].columns
+        values = ", ".join(changed.get(c, f"x.{c}") for c in columns)
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values}"
+            f" FROM {table} x CROSS JOIN generate_series(1, %(n)s) AS k"
+            f" WHERE x.{key} <= %(e)s",
+            {"e": engagements, "s": selections, "n": copies - 1})
+        print(f"{table}: {copies} copies written", flush=True)
+    for _, definition in indexes:
+        cursor.execute(definition)
+    print(f"{len(indexes)} indexes built again", flush=True)
+
+
+def clone(url, args, copies):
+    """--from-database: the copy of a seeded database, its engagements copied `copies` times."""
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{args.from_database}"')
+    setup_django(url)
+    from django.core.management import call_command
+    from django.db import connection
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    tables, _ = seed(engagements=2, companies=2, today=args.today, rng=random.Random(0),
+                     password_hash="!")  # only for the tables' column lists
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor
+        cursor.execute("SELECT count(*) FROM engagements_engagement")
+        base = cursor.fetchone()[0]
+        if base * copies != args.engagements:
+            sys.exit(f"{args.from_database} holds {base:,} engagements: "
+                     f"{copies} copies are not {args.engagements:,}")
+        replicate(cursor, tables, copies)
+        set_sequences(cursor)
+    finish(url, args, started)
+
+
+def set_sequences(cursor):
+    for table in ["accounts_company", "accounts_location", "accounts_user",
+                  "accounts_user_administered_locations", "templates_app_engagementtemplate",
+                  "engagements_engagement", "engagements_session",
+                  "engagements_discoverycall", "engagements_coachselection"]:
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                       f" coalesce((SELECT max(id) FROM {table}), 1))")
+
+
+def finish(url, args, started):
+    """VACUUM ANALYZE, every engagement's progress, VACUUM ANALYZE again."""
+    from django.db import connection
+
+    from tracking.evaluation import evaluate_companies
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    t0 = time.monotonic()
+    counts = evaluate_companies(args.today)
+    print(f"evaluated progress in {time.monotonic() - t0:.1f}s: on_track={counts.on_track:,} "
+          f"off_track={counts.off_track:,} not_tracked={counts.not_tracked:,} "
+          f"transitions={counts.transitions:,}")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(f"seeded {url.rsplit('/', 1)[-1]} in {time.monotonic() - started:.1f}s total")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engagements", type=int, default=1_000_000)
@@ -345,9 +444,19 @@ def main(argv=None):
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--copies", type=int, default=None,
+                        help="generate 1/COPIES of the engagements in Python and copy them in "
+                             "SQL (default: one copy per 100,000 engagements), since Python "
+                             "generates ~300 rows/s per core on a loaded machine")
+    parser.add_argument("--from-database", metavar="NAME",
+                        help="start from a copy of this seeded database (CREATE DATABASE ..."
+                             " TEMPLATE) holding 1/COPIES of the engagements: no Python rows")
     args = parser.parse_args(argv)
+    copies = args.copies or max(1, args.engagements // 100_000)
 
     url = bench_database_url(args.database_url)
+    if args.from_database:
+        return clone(url, args, copies)
     ensure_database(url)
     setup_django(url)
     from django.contrib.auth.hashers import make_password
@@ -362,36 +471,23 @@ def main(argv=None):
             "TRUNCATE accounts_company, accounts_location, accounts_user,"
             " templates_app_engagementtemplate, engagements_engagement RESTART IDENTITY CASCADE"
         )
-        tables, statuses = seed(engagements=args.engagements, companies=args.companies,
+        tables, statuses = seed(engagements=args.engagements // copies,
+                                companies=args.companies,
                                 today=args.today, rng=random.Random(args.seed),
                                 password_hash=make_password(PASSWORD))
         generated = time.monotonic() - started
         users = tables["user"].rows
         for rows in tables.values():
             rows.write(cursor)
-        for table in ["accounts_company", "accounts_location", "accounts_user",
-                      "accounts_user_administered_locations", "templates_app_engagementtemplate",
-                      "engagements_engagement", "engagements_session",
-                      "engagements_discoverycall", "engagements_coachselection"]:
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                           f" coalesce((SELECT max(id) FROM {table}), 1))")
+        if copies > 1:
+            replicate(cursor, tables, copies)
+            statuses = {name: count * copies for name, count in statuses.items()}
+        set_sequences(cursor)
     copied = time.monotonic() - started
     print(f"generated in {generated:.1f}s, copied {args.engagements:,} engagements, "
           f"{users:,} users in {copied:.1f}s "
           f"({', '.join(f'{k} {v:,}' for k, v in sorted(statuses.items()))})")
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-
-    from tracking.evaluation import evaluate_companies
-
-    t0 = time.monotonic()
-    counts = evaluate_companies(args.today)
-    print(f"evaluated progress in {time.monotonic() - t0:.1f}s: on_track={counts.on_track:,} "
-          f"off_track={counts.off_track:,} not_tracked={counts.not_tracked:,} "
-          f"transitions={counts.transitions:,}")
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    print(f"seeded {url.rsplit('/', 1)[-1]} in {time.monotonic() - started:.1f}s total")
+    finish(url, args, started)
 
 
 if __name__ == "__main__":

@@ -49,27 +49,33 @@ class Engagement(models.Model):
         NO_RESPONSE = "no_response", _("No response from client")
         OTHER = "other", _("Other")
 
+    # The foreign keys' own single-column indexes are left out (db_index=False): each is
+    # either the first column of a composite index below or read by no query that needs one
+    # (Meta.indexes says which query each index serves; docs/benchmarks.md, "Index diet").
     company = models.ForeignKey(
-        "accounts.Company", on_delete=models.PROTECT, related_name="engagements"
+        "accounts.Company", on_delete=models.PROTECT, related_name="engagements",
+        db_index=False,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_engagements",
-        help_text=_("The administrator responsible."),
+        help_text=_("The administrator responsible."), db_index=False,
     )
     location = models.ForeignKey(
         "accounts.Location", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="engagements",
+        related_name="engagements", db_index=False,
     )
     template = models.ForeignKey(
-        "templates_app.EngagementTemplate", on_delete=models.PROTECT, related_name="engagements"
+        "templates_app.EngagementTemplate", on_delete=models.PROTECT, related_name="engagements",
+        db_index=False,
     )
     kind = models.CharField(max_length=20, choices=EngagementKind)
     coachee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coachee_engagements"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coachee_engagements",
+        db_index=False,
     )
     coach = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="coach_engagements",
+        related_name="coach_engagements", db_index=False,
     )
     # The coach's company when it is not the owner company (a coaching provider), else null.
     # Its global administrators see the row; storing it makes that an indexed lookup instead
@@ -77,7 +83,7 @@ class Engagement(models.Model):
     # the coach's company (engagements/signals.py).
     provider_company = models.ForeignKey(
         "accounts.Company", on_delete=models.PROTECT, null=True, blank=True, editable=False,
-        related_name="provided_engagements",
+        related_name="provided_engagements", db_index=False,
     )
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
 
@@ -89,7 +95,7 @@ class Engagement(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", db_index=False,
     )
     end_reason = models.CharField(max_length=30, choices=EndReason, blank=True)
     end_note = models.TextField(blank=True)
@@ -119,19 +125,36 @@ class Engagement(models.Model):
 
     class Meta:
         ordering = ["-started_on", "-pk"]
+        # Twelve indexes in all with the primary key and eng_off_track_since_desc (migration
+        # 0004): each serves a query of docs/benchmarks.md. The columns the evaluation writes
+        # every day (last activity, next event, goes-off-track day, paused until, evaluated
+        # on) are in none, so that writing them alone is a HOT update (fillfactor 90,
+        # migration 0009); progress and off-track-since change only when the status flips.
         indexes = [
+            # A tenant's rows by status and progress: the lists' and the report's filters and
+            # totals.
             models.Index(fields=["company", "status", "progress"], name="eng_company_status_prog"),
-            models.Index(fields=["company", "off_track_since"], name="eng_company_offtrack"),
+            # The report's Off Track Since range, within a tenant: only off-track rows.
+            models.Index(fields=["company", "off_track_since"], name="eng_company_offtrack",
+                         condition=Q(off_track_since__isnull=False)),
+            # A tenant's rows in the lists' order.
             models.Index(fields=["company", "started_on"], name="eng_company_started"),
             # The lists' default order, read backwards to the first page without sorting.
             models.Index(fields=["started_on", "id"], name="eng_started"),
             # The same order within one progress: the Off Track filter's first page.
             models.Index(fields=["progress", "started_on", "id"], name="eng_progress_started"),
+            # What a coach, a coachee and a location administrator see (the gate's terms).
             models.Index(fields=["coach", "status"], name="eng_coach_status"),
             models.Index(fields=["coachee", "status"], name="eng_coachee_status"),
             models.Index(fields=["location", "status"], name="eng_location_status"),
+            # What a provider's administrator sees: the few rows coached by its coaches.
+            models.Index(fields=["provider_company"], name="eng_provider_company",
+                         condition=Q(provider_company__isnull=False)),
+            # The daily run: every company's due rows in one range read, led by the due day
+            # the statement bounds, with the company beside it to match each company's own
+            # local day without visiting the row.
             models.Index(
-                fields=["progress_due_on"], name="eng_progress_due",
+                fields=["progress_due_on", "company"], name="eng_progress_due",
                 condition=Q(status__in=ACTIVE_STATUSES, progress_due_on__isnull=False),
             ),
         ]

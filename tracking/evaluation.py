@@ -24,7 +24,7 @@ from engagements.models import (
     Session,
 )
 from tracking import rules
-from tracking.models import ProgressTransition
+from tracking.models import EvaluationRun, ProgressTransition
 from tracking.signals import progress_flipped
 
 Cause = ProgressTransition.Cause
@@ -166,36 +166,43 @@ def evaluate_engagement(engagement, *, cause, today=None):
 # One statement evaluates every engagement in scope, writes the rows whose stored values
 # changed, and records the transitions. The ORM cannot express UPDATE ... FROM a grouped
 # subquery together with an INSERT of the changed rows, so it is raw SQL, kept readable in
-# named steps:
-#   scope     the companies and the company-local "today" each is evaluated on;
+# named steps. Each step but `scope` and `decided` is read once, so PostgreSQL inlines it and
+# plans the whole with its real sizes (no CTE materialised with a guessed size in between).
+# `OFFSET 0` after a step that computes what the next reads several times keeps PostgreSQL
+# from copying the expression into every place that reads it (the status, for one, is read
+# by a dozen others): each is computed once per row.
+#   scope     the companies, the company-local "today" each is evaluated on, and its run;
 #   target    the engagements to evaluate (all of them, or only those due: progress_due_on <=
 #             today, read through the partial index eng_progress_due), with what is stored of
-#             their progress and the row version read (ctid, xmin);
+#             their progress and the row version read (xmin);
 #   computed  per engagement, from its events in the current phase (discovery calls while
 #             coach matching, sessions otherwise) dated in the company's timezone: latest
 #             activity on or before today, next scheduled event after today, first day to come
-#             that changes anything. Two shapes of the same expressions: for all engagements, one
-#             hash aggregate over the events; for the few due ones, a LATERAL aggregate per
-#             engagement through the (engagement_id, starts_at) indexes;
-#   paused    per engagement with approved pauses: the one in force, the next, and the paused
-#             days that push its off-track day back (rule 9);
-#   decided   the rules of DESIGN.md (same as tracking/rules.py): every stored column's new
-#             value;
-#   updated   the conditional UPDATE of the rows where a stored value differs (IS DISTINCT
-#             FROM: an evaluation that changes nothing writes nothing, so no dead rows, no
-#             index entries, no WAL), and only of the row version read (ctid and xmin
-#             unchanged), so a concurrent evaluate_engagement() wins and nothing is recorded
-#             twice. The day evaluated is the same for every row of a run: it is stored once
-#             (tracking.EvaluationRun.day), and `progress_evaluated_on` is the day a row's
-#             stored values were last written;
+#             that changes anything; and its approved pauses, as two arrays. Two shapes of the
+#             same expressions: for all engagements, one hash aggregate over all events and one
+#             over all approved pauses, joined by hash; for the few due ones, a LATERAL
+#             aggregate per engagement through the (engagement_id, ...) indexes;
+#   paused    for an engagement with approved pauses (only those: CASE evaluates the
+#             subqueries for them alone): the one in force, the next, and the paused days that
+#             push its off-track day back (rule 9);
+#   ruled     the rules of DESIGN.md (same as tracking/rules.py): every stored column's new
+#             value, and whether any differs from what is stored (IS DISTINCT FROM);
+#   decided   what the rest reads twice (the counts, the UPDATE): the status of every row,
+#             and the new values of the rows that changed only, so that it stays narrow;
+#   updated   the conditional UPDATE of the rows where a stored value differs (an evaluation
+#             that changes nothing writes nothing: no dead rows, no index entries, no WAL),
+#             and only of the row version read (xmin unchanged), so a concurrent
+#             evaluate_engagement() wins and nothing is recorded twice. The day evaluated is
+#             the same for every row of a run: it is stored once (tracking.EvaluationRun.day),
+#             and `progress_evaluated_on` is the day a row's stored values were last written;
 #   inserted  one ProgressTransition per changed status, dated when it really happened.
-# The result: one row per company (for the runs' counts).
+# The result: one row per company (the runs' counts).
 EVALUATE_SQL = """
 WITH scope (company_id, today, run_id) AS (
     SELECT * FROM unnest(%(company_ids)s::bigint[], %(days)s::date[], %(run_ids)s::bigint[])
 ),
 target AS (
-    SELECT e.id, e.company_id, e.ctid AS seen_ctid, e.xmin AS seen_xmin, e.status,
+    SELECT e.id, e.company_id, e.xmin AS seen_xmin, e.status,
            e.started_on, e.tracking_threshold_days AS threshold, s.today, c.timezone AS tz,
            CASE WHEN e.kind = 'coach_matching' AND e.status = 'active'
                 THEN cs.selected_on END AS selected_on,
@@ -216,64 +223,87 @@ paused AS (
     -- the off-track day back. A pause counts while the unpaused days between the last
     -- activity and its first day are still fewer than the threshold (tracking.rules.
     -- off_track_day); `counted` is the part of it after the last activity.
-    SELECT y.id,
-           max(y.ends_on) FILTER (WHERE y.starts_on <= y.today AND y.ends_on >= y.today)
-               AS paused_until,
-           min(y.starts_on) FILTER (WHERE y.starts_on > y.today) AS next_pause,
-           sum(y.counted) FILTER (WHERE y.unpaused_before < y.threshold)::int AS skipped
-    FROM (
-        SELECT z.*, z.first_day - z.last_activity - 1
-                    - COALESCE(sum(z.counted) OVER (
-                          PARTITION BY z.id ORDER BY z.starts_on
-                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-                    AS unpaused_before
-        FROM (
-            SELECT c.id, c.today, c.threshold, c.last_activity, p.starts_on, p.ends_on,
-                   GREATEST(p.starts_on, c.last_activity + 1) AS first_day,
-                   CASE WHEN p.ends_on > c.last_activity
-                        THEN p.ends_on - GREATEST(p.starts_on, c.last_activity + 1) + 1
-                        ELSE 0 END AS counted
-            FROM computed c
-            JOIN {pause} p ON p.engagement_id = c.id AND p.status = 'approved'
-            WHERE c.status IN ('active', 'coach_matching')
-        ) z
-    ) y
-    GROUP BY y.id
+    SELECT c.*,
+           CASE WHEN c.pause_starts IS NOT NULL THEN (
+               SELECT max(u.f) FROM unnest(c.pause_starts, c.pause_ends) AS u (s, f)
+               WHERE u.s <= c.today AND u.f >= c.today) END AS pause_ends_on,
+           CASE WHEN c.pause_starts IS NOT NULL THEN (
+               SELECT min(u.s) FROM unnest(c.pause_starts, c.pause_ends) AS u (s, f)
+               WHERE u.s > c.today) END AS next_pause,
+           CASE WHEN c.pause_starts IS NOT NULL THEN (
+               SELECT sum(z.counted) FILTER (WHERE z.unpaused_before < c.threshold)::int
+               FROM (
+                   SELECT y.counted,
+                          y.first_day - c.last_activity - 1
+                          - COALESCE(sum(y.counted) OVER (
+                                ORDER BY y.s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                            0) AS unpaused_before
+                   FROM (
+                       SELECT u.s, GREATEST(u.s, c.last_activity + 1) AS first_day,
+                              CASE WHEN u.f > c.last_activity
+                                   THEN u.f - GREATEST(u.s, c.last_activity + 1) + 1
+                                   ELSE 0 END AS counted
+                       FROM unnest(c.pause_starts, c.pause_ends) AS u (s, f)
+                   ) y
+               ) z) END AS skipped
+    FROM computed c OFFSET 0
 ),
 ruled AS (
-    SELECT c.*, p.paused_until AS pause_ends, p.next_pause,
-           c.last_activity + c.threshold + COALESCE(p.skipped, 0) AS off_on,
-           CASE WHEN c.status NOT IN ('active', 'coach_matching') OR c.threshold IS NULL
-                     OR c.started_on > c.today
-                    THEN 'not_tracked'
-                WHEN p.paused_until IS NOT NULL
-                    THEN 'paused'
-                WHEN c.next_event IS NOT NULL OR c.last_activity IS NULL
-                     OR c.today < c.last_activity + c.threshold + COALESCE(p.skipped, 0)
-                    THEN 'on_track'
-                ELSE 'off_track'
-           END AS progress
-    FROM computed c LEFT JOIN paused p ON p.id = c.id
+    SELECT v.*,
+           (v.old_progress, v.old_off_track_since, v.old_goes_off_track_on,
+            v.old_paused_until, v.old_last_activity_on, v.old_next_event_on,
+            v.old_progress_due_on)
+           IS DISTINCT FROM (v.progress, v.off_track_since, v.goes_off_track_on,
+                             v.paused_until, v.last_activity_on, v.next_event_on,
+                             v.progress_due_on) AS differs
+    FROM (
+        SELECT r.id, r.company_id, r.seen_xmin, r.today, r.old_progress, r.progress,
+               r.old_off_track_since, r.old_goes_off_track_on, r.old_paused_until,
+               r.old_last_activity_on, r.old_next_event_on, r.old_progress_due_on,
+               CASE WHEN r.progress = 'off_track' THEN r.off_on END AS off_track_since,
+               CASE WHEN r.progress = 'on_track' AND r.next_event IS NULL
+                    THEN r.off_on END AS goes_off_track_on,
+               CASE WHEN r.progress = 'paused' THEN r.pause_ends_on END AS paused_until,
+               CASE WHEN r.status IN ('active', 'coach_matching')
+                    THEN r.last_activity END AS last_activity_on,
+               CASE WHEN r.status IN ('active', 'coach_matching')
+                    THEN r.next_event END AS next_event_on,
+               CASE WHEN r.status NOT IN ('active', 'coach_matching') THEN NULL
+                    WHEN r.progress = 'not_tracked' THEN r.changes_on
+                    ELSE LEAST(r.changes_on, r.next_pause, r.pause_ends_on + 1,
+                               CASE WHEN r.progress = 'on_track' AND r.next_event IS NULL
+                                    THEN r.off_on END) END AS progress_due_on
+        FROM (
+            SELECT p.*, p.last_activity + p.threshold + COALESCE(p.skipped, 0) AS off_on,
+                   CASE WHEN p.status NOT IN ('active', 'coach_matching')
+                             OR p.threshold IS NULL OR p.started_on > p.today
+                            THEN 'not_tracked'
+                        WHEN p.pause_ends_on IS NOT NULL
+                            THEN 'paused'
+                        WHEN p.next_event IS NOT NULL OR p.last_activity IS NULL
+                             OR p.today < p.last_activity + p.threshold + COALESCE(p.skipped, 0)
+                            THEN 'on_track'
+                        ELSE 'off_track'
+                   END AS progress
+            FROM paused p OFFSET 0
+        ) r
+        OFFSET 0
+    ) v
+    OFFSET 0
 ),
 decided AS (
-    SELECT r.id, r.company_id, r.seen_ctid, r.seen_xmin, r.today, r.old_progress,
-           r.progress,
-           CASE WHEN r.progress = 'off_track' THEN r.off_on END AS off_track_since,
-           CASE WHEN r.progress = 'on_track' AND r.next_event IS NULL
-                THEN r.off_on END AS goes_off_track_on,
-           CASE WHEN r.progress = 'paused' THEN r.pause_ends END AS paused_until,
-           CASE WHEN r.status IN ('active', 'coach_matching')
-                THEN r.last_activity END AS last_activity_on,
-           CASE WHEN r.status IN ('active', 'coach_matching')
-                THEN r.next_event END AS next_event_on,
-           CASE WHEN r.status NOT IN ('active', 'coach_matching') THEN NULL
-                WHEN r.progress = 'not_tracked' THEN r.changes_on
-                ELSE LEAST(r.changes_on, r.next_pause, r.pause_ends + 1,
-                           CASE WHEN r.progress = 'on_track' AND r.next_event IS NULL
-                                THEN r.off_on END) END AS progress_due_on,
-           r.old_off_track_since, r.old_goes_off_track_on, r.old_paused_until,
-           r.old_last_activity_on, r.old_next_event_on, r.old_progress_due_on
-    FROM ruled r
+    SELECT w.company_id, w.progress, w.differs,
+           CASE WHEN w.differs THEN w.id END AS id,
+           CASE WHEN w.differs THEN w.seen_xmin END AS seen_xmin,
+           CASE WHEN w.differs THEN w.today END AS today,
+           CASE WHEN w.differs THEN w.old_progress END AS old_progress,
+           CASE WHEN w.differs THEN w.off_track_since END AS off_track_since,
+           CASE WHEN w.differs THEN w.goes_off_track_on END AS goes_off_track_on,
+           CASE WHEN w.differs THEN w.paused_until END AS paused_until,
+           CASE WHEN w.differs THEN w.last_activity_on END AS last_activity_on,
+           CASE WHEN w.differs THEN w.next_event_on END AS next_event_on,
+           CASE WHEN w.differs THEN w.progress_due_on END AS progress_due_on
+    FROM ruled w
 ),
 updated AS (
     UPDATE {engagement} e SET
@@ -286,24 +316,8 @@ updated AS (
         progress_due_on = d.progress_due_on,
         progress_evaluated_on = d.today
     FROM decided d
-    WHERE e.ctid = d.seen_ctid AND e.xmin = d.seen_xmin
-      AND (d.old_progress, d.old_off_track_since, d.old_goes_off_track_on,
-           d.old_paused_until, d.old_last_activity_on, d.old_next_event_on,
-           d.old_progress_due_on)
-          IS DISTINCT FROM (d.progress, d.off_track_since, d.goes_off_track_on,
-                            d.paused_until, d.last_activity_on, d.next_event_on,
-                            d.progress_due_on)
+    WHERE d.differs AND e.id = d.id AND e.xmin = d.seen_xmin
     RETURNING e.id, e.company_id, d.old_progress, e.progress, e.off_track_since, d.today
-),
-inserted AS (
-    INSERT INTO {transition}
-        (engagement_id, company_id, from_status, to_status, day, cause, run_id, created_at)
-    SELECT u.id, u.company_id, u.old_progress, u.progress,
-           CASE WHEN u.old_progress = 'paused' THEN u.today
-                ELSE COALESCE(u.off_track_since, u.today) END,
-           %(cause)s, s.run_id, now()
-    FROM updated u JOIN scope s ON s.company_id = u.company_id
-    WHERE u.progress <> u.old_progress
 ),
 written AS (
     SELECT company_id, count(*) AS rows,
@@ -317,10 +331,51 @@ evaluated AS (
            count(*) FILTER (WHERE progress = 'paused') AS paused,
            count(*) FILTER (WHERE progress = 'not_tracked') AS not_tracked
     FROM decided GROUP BY company_id
+),{runs}
+inserted AS (
+    INSERT INTO {transition}
+        (engagement_id, company_id, from_status, to_status, day, cause, run_id, created_at)
+    SELECT u.id, u.company_id, u.old_progress, u.progress,
+           CASE WHEN u.old_progress = 'paused' THEN u.today
+                ELSE COALESCE(u.off_track_since, u.today) END,
+           %(cause)s, s.{run_id}, now()
+    FROM updated u JOIN {run_source} s ON s.company_id = u.company_id
+    WHERE u.progress <> u.old_progress
 )
+{result}
+"""
+
+# The result without runs: one row per company with rows evaluated.
+COUNTS_RESULT = """
 SELECT v.company_id, v.on_track, v.off_track, v.paused, v.not_tracked,
-       COALESCE(w.transitions, 0), COALESCE(w.rows, 0)
+       COALESCE(w.transitions, 0), COALESCE(w.rows, 0), NULL, NULL, NULL
 FROM evaluated v LEFT JOIN written w ON w.company_id = v.company_id
+"""
+# The daily run: the statement records every company's EvaluationRun itself, with its counts
+# (no INSERT before and UPDATE after, which cost a round trip and a write per company), and
+# the transitions point at them (foreign keys are checked at the end of the statement).
+RUNS = """
+runs AS (
+    INSERT INTO {run} (company_id, day, started_at, finished_at, duration_ms, evaluated,
+                       on_track, off_track, paused, not_tracked, transitions_count)
+    -- Finished: the run's start (the application's clock, as every other time it stores)
+    -- plus what this statement has taken so far.
+    SELECT s.company_id, s.today, %(started_at)s,
+           %(started_at)s + (clock_timestamp() - statement_timestamp()),
+           (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
+           COALESCE(v.on_track + v.off_track + v.paused + v.not_tracked, 0),
+           COALESCE(v.on_track, 0), COALESCE(v.off_track, 0), COALESCE(v.paused, 0),
+           COALESCE(v.not_tracked, 0), COALESCE(w.transitions, 0)
+    FROM scope s
+    LEFT JOIN evaluated v ON v.company_id = s.company_id
+    LEFT JOIN written w ON w.company_id = s.company_id
+    RETURNING id, company_id, on_track, off_track, paused, not_tracked, transitions_count,
+              finished_at, duration_ms
+),"""
+RUNS_RESULT = """
+SELECT r.company_id, r.on_track, r.off_track, r.paused, r.not_tracked, r.transitions_count,
+       COALESCE(w.rows, 0), r.id, r.finished_at, r.duration_ms
+FROM runs r LEFT JOIN written w ON w.company_id = r.company_id
 """
 
 # What `computed` reads from an engagement's events `x` (dated in its timezone, as of
@@ -332,8 +387,12 @@ EVENT_AGGREGATES = """
     min(x.day) FILTER (WHERE x.status = 'scheduled' AND x.day > x.today) AS next_event,
     min(x.day) FILTER (WHERE x.day > x.today) AS future_day
 """
+PAUSE_AGGREGATES = """
+    array_agg(p.starts_on ORDER BY p.starts_on) AS pause_starts,
+    array_agg(p.ends_on ORDER BY p.starts_on) AS pause_ends
+"""
 COMPUTED_COLUMNS = """
-    t.*, a.next_event,
+    t.*, a.next_event, pz.pause_starts, pz.pause_ends,
     GREATEST(CASE WHEN t.started_on <= t.today THEN t.started_on END,
              CASE WHEN t.selected_on <= t.today THEN t.selected_on END,
              a.last_event) AS last_activity,
@@ -341,27 +400,46 @@ COMPUTED_COLUMNS = """
           CASE WHEN t.selected_on > t.today THEN t.selected_on END,
           a.future_day) AS changes_on
 """
-# Every engagement: join all events to their engagements and aggregate once (hash).
+# Every engagement: all events joined to their engagements and aggregated (hash), the same
+# for the approved pauses. The events' side reads the tables themselves rather than
+# `target`, so that the planner sees their sizes and `target` stays inlined.
 COMPUTED_ALL = """
 agg AS (
+    -- Each phase aggregated apart, grouped by the engagement's own id, whose statistics
+    -- give the planner the number of groups (a GROUP BY over a UNION has none, and it
+    -- guessed 200 for 800,000); an engagement is in one phase, so the two never overlap.
     SELECT x.id, {event_aggregates}
     FROM (
-        SELECT t.id, t.today, s.status, (s.starts_at AT TIME ZONE t.tz)::date AS day,
-               (s.cancelled_at AT TIME ZONE t.tz)::date AS cancelled_day
-        FROM target t JOIN {session} s ON s.engagement_id = t.id
-        WHERE t.status = 'active'
-        UNION ALL
-        SELECT t.id, t.today, d.status, (d.starts_at AT TIME ZONE t.tz)::date,
-               (d.cancelled_at AT TIME ZONE t.tz)::date
-        FROM target t JOIN {call} d ON d.engagement_id = t.id
-        WHERE t.status = 'coach_matching'
+        SELECT e.id, sc.today, s.status, (s.starts_at AT TIME ZONE c.timezone)::date AS day,
+               (s.cancelled_at AT TIME ZONE c.timezone)::date AS cancelled_day
+        FROM {session} s
+        JOIN {engagement} e ON e.id = s.engagement_id AND e.status = 'active'
+        JOIN scope sc ON sc.company_id = e.company_id
+        JOIN {company} c ON c.id = e.company_id
+    ) x
+    GROUP BY x.id
+    UNION ALL
+    SELECT x.id, {event_aggregates}
+    FROM (
+        SELECT e.id, sc.today, d.status, (d.starts_at AT TIME ZONE c.timezone)::date AS day,
+               (d.cancelled_at AT TIME ZONE c.timezone)::date AS cancelled_day
+        FROM {call} d
+        JOIN {engagement} e ON e.id = d.engagement_id AND e.status = 'coach_matching'
+        JOIN scope sc ON sc.company_id = e.company_id
+        JOIN {company} c ON c.id = e.company_id
     ) x
     GROUP BY x.id
 ),
+pz AS (
+    SELECT p.engagement_id AS id, {pause_aggregates}
+    FROM {pause} p WHERE p.status = 'approved'
+    GROUP BY p.engagement_id
+),
 computed AS (
-    SELECT {computed_columns} FROM target t LEFT JOIN agg a ON a.id = t.id
+    SELECT {computed_columns}
+    FROM target t LEFT JOIN agg a ON a.id = t.id LEFT JOIN pz ON pz.id = t.id
 ),"""
-# The few due: one small aggregate per engagement, through the event indexes.
+# The few due: one small aggregate per engagement, through the event and pause indexes.
 COMPUTED_DUE = """
 computed AS (
     SELECT {computed_columns}
@@ -376,8 +454,16 @@ computed AS (
                    (d.cancelled_at AT TIME ZONE t.tz)::date
             FROM {call} d WHERE d.engagement_id = t.id AND t.status = 'coach_matching'
         ) x
-    ) a
+    ) a CROSS JOIN LATERAL (
+        SELECT {pause_aggregates}
+        FROM {pause} p WHERE p.engagement_id = t.id AND p.status = 'approved'
+    ) pz
 ),"""
+
+# work_mem for the statement: the full evaluation's event aggregate holds a group per
+# engagement (it spilled 134 MB to disk at 1,000,000 with PostgreSQL's default 4 MB).
+FULL_WORK_MEM = "256MB"
+DUE_WORK_MEM = "16MB"
 
 ALL_ROWS = "true"
 # Only what time alone can have changed: running engagements whose due day has come. The
@@ -387,7 +473,7 @@ DUE_ROWS = ("e.status IN ('active', 'coach_matching') AND e.progress_due_on IS N
             " AND e.progress_due_on <= %(max_day)s AND e.progress_due_on <= s.today")
 
 
-def _sql(due_filter):
+def _sql(due_filter, record_runs=False):
     """
     EVALUATE_SQL with its parts in place. One formatting pass per template, all from one set
     of names: each text is formatted exactly once, so none needs braces escaped for later.
@@ -398,9 +484,15 @@ def _sql(due_filter):
         "call": DiscoveryCall._meta.db_table, "transition": ProgressTransition._meta.db_table,
         "pause": Pause._meta.db_table, "due_filter": due_filter,
         "event_aggregates": EVENT_AGGREGATES, "computed_columns": COMPUTED_COLUMNS,
+        "pause_aggregates": PAUSE_AGGREGATES, "run": EvaluationRun._meta.db_table,
     }
     computed = COMPUTED_ALL if due_filter == ALL_ROWS else COMPUTED_DUE
-    return EVALUATE_SQL.format(computed=computed.format(**names), **names)
+    return EVALUATE_SQL.format(
+        computed=computed.format(**names),
+        result=RUNS_RESULT if record_runs else COUNTS_RESULT,
+        runs=RUNS.format(**names) if record_runs else "",
+        run_source="runs" if record_runs else "scope",
+        run_id="id" if record_runs else "run_id", **names)
 
 
 @dataclass
@@ -455,22 +547,61 @@ def evaluate_many_by_company(days_by_company, *, cause, only_due=False, run=None
                                                   only_due=only_due, run=runs.get(company_id))
             for company_id, day in days_by_company.items()
         }
+    rows = _execute(days_by_company, cause=cause, only_due=only_due,
+                    run_ids=[runs[pk].pk if pk in runs else None for pk in days_by_company])
+    return {row[0]: _counts(row) for row in rows}
+
+
+def evaluate_due_recording_runs(days_by_company, *, started_at):
+    """
+    The daily run's statement (PostgreSQL): the due engagements of every company in
+    `days_by_company` evaluated, and one EvaluationRun recorded per company with its counts,
+    by the statement itself. Returns the runs (saved), in no particular order.
+    """
+    rows = _execute(days_by_company, cause=Cause.DAILY, only_due=True,
+                    run_ids=[None] * len(days_by_company), started_at=started_at)
+    runs = []
+    for row in rows:
+        company_id, *_, run_id, finished_at, duration_ms = row
+        counts = _counts(row)
+        run = EvaluationRun(
+            pk=run_id, company_id=company_id, day=days_by_company[company_id],
+            started_at=started_at, finished_at=finished_at, duration_ms=duration_ms,
+            evaluated=counts.evaluated, on_track=counts.on_track, off_track=counts.off_track,
+            paused=counts.paused, not_tracked=counts.not_tracked,
+            transitions_count=counts.transitions,
+        )
+        run._state.adding = False
+        runs.append(run)
+    return runs
+
+
+def _counts(row):
+    _company_id, on, off, paused, not_tracked, transitions, written = row[:7]
+    return Counts(on_track=on, off_track=off, paused=paused, not_tracked=not_tracked,
+                  transitions=transitions, written=written)
+
+
+def _execute(days_by_company, *, cause, only_due, run_ids, started_at=None):
     company_ids = list(days_by_company)
     params = {
         "company_ids": company_ids,
         "days": [days_by_company[pk] for pk in company_ids],
-        "run_ids": [runs[pk].pk if pk in runs else None for pk in company_ids],
+        "run_ids": run_ids,
         "max_day": max(days_by_company.values()),
         "cause": cause,
+        "started_at": started_at,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(DUE_ROWS if only_due else ALL_ROWS), params)
-        rows = cursor.fetchall()
-    return {
-        company_id: Counts(on_track=on, off_track=off, paused=paused, not_tracked=not_tracked,
-                           transitions=transitions, written=written)
-        for company_id, on, off, paused, not_tracked, transitions, written in rows
-    }
+    # For this transaction (the statement's own when the caller has none): no JIT, whose
+    # compilation of this statement's expressions costs more than it saves (seconds, for a
+    # daily run that takes milliseconds); and for a full evaluation the memory for its hash
+    # aggregates and `decided` to stay off disk (~100 bytes per engagement at most).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
+                       [DUE_WORK_MEM if only_due else FULL_WORK_MEM])
+        cursor.execute(_sql(DUE_ROWS if only_due else ALL_ROWS,
+                            record_runs=started_at is not None), params)
+        return cursor.fetchall()
 
 
 def _evaluate_many_one_by_one(days_by_company, *, cause, only_due, run):

@@ -24,7 +24,12 @@ from django.utils import timezone
 
 from accounts.models import Company
 from optify import metrics
-from tracking.evaluation import Cause, Counts, evaluate_many_by_company
+from tracking.evaluation import (
+    Cause,
+    Counts,
+    evaluate_due_recording_runs,
+    evaluate_many_by_company,
+)
 from tracking.models import EvaluationRun
 from tracking.signals import evaluation_committing
 
@@ -36,17 +41,44 @@ RUN_COUNTS = ("evaluated", "on_track", "off_track", "paused", "not_tracked",
               "transitions_count", "finished_at", "duration_ms")
 
 
-def _try_locks(company_ids):
-    """The ids among `company_ids` whose advisory lock this transaction took: one query."""
+def _lock(due):
+    """
+    Of `due` [(company, day)], the company ids whose advisory lock this transaction took, and
+    the (company id, day) among them already done: one query.
+    """
+    days = {company.pk: day for company, day in due}
     if connection.vendor != "postgresql":  # the embedded SQLite default: one process
-        return set(company_ids)
+        done = set(EvaluationRun.objects.filter(
+            company_id__in=days, day__in=set(days.values())).values_list("company_id", "day"))
+        return set(days), done
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM unnest(%s::bigint[]) AS id"
-            " WHERE pg_try_advisory_xact_lock(%s, id::int)",
-            [list(company_ids), LOCK_NAMESPACE],
+            f"""
+            SELECT c.id, EXISTS (SELECT 1 FROM {EvaluationRun._meta.db_table} r
+                                  WHERE r.company_id = c.id AND r.day = c.day)
+            FROM unnest(%s::bigint[], %s::date[]) AS c (id, day)
+            WHERE pg_try_advisory_xact_lock(%s, c.id::int)
+            """,
+            [list(days), list(days.values()), LOCK_NAMESPACE],
         )
-        return {pk for (pk,) in cursor.fetchall()}
+        rows = cursor.fetchall()
+    return {pk for pk, _ in rows}, {(pk, days[pk]) for pk, done in rows if done}
+
+
+def _evaluate_one_by_one(todo, now, started):
+    """The embedded SQLite default (a demo's few rows): runs saved, then filled in."""
+    runs = EvaluationRun.objects.bulk_create(
+        [EvaluationRun(company=company, day=day, started_at=now) for company, day in todo])
+    for run in runs:
+        counts = evaluate_many_by_company({run.company_id: run.day}, cause=Cause.DAILY,
+                                          only_due=True, run=run).get(run.company_id, Counts())
+        run.evaluated, run.transitions_count = counts.evaluated, counts.transitions
+        run.on_track, run.off_track = counts.on_track, counts.off_track
+        run.paused, run.not_tracked = counts.paused, counts.not_tracked
+        run.finished_at = timezone.now()
+        run.duration_ms = round((time.monotonic() - started) * 1000)
+    EvaluationRun.objects.bulk_update(runs, RUN_COUNTS)
+    return runs
 
 
 def run_daily_evaluation(company, day, *, dry_run=False):
@@ -68,19 +100,15 @@ def run_daily_evaluations(due, *, dry_run=False):
     receivers of `evaluation_committing` write (the nudges' outbox) commit together. With
     `dry_run` everything is rolled back and no signal is sent.
 
-    Queries: the advisory locks, the runs already done, INSERT of the runs, the evaluation
-    statement, UPDATE of the runs' counts: five, however many companies and rows are due.
+    Queries: the advisory locks and the runs already done; the evaluation's settings; the
+    evaluation statement, which also records the runs with their counts: three, however many
+    companies and rows are due.
     """
     started = time.monotonic()
     due = list(due)
     runs = []
     with transaction.atomic():
-        locked = _try_locks([company.pk for company, _ in due])
-        done = set()
-        if locked:
-            done = set(EvaluationRun.objects.filter(
-                company_id__in=locked, day__in={day for _, day in due},
-            ).values_list("company_id", "day"))
+        locked, done = _lock(due)
         todo = []
         for company, day in due:
             if company.pk not in locked or (company.pk, day) in done:
@@ -92,26 +120,15 @@ def run_daily_evaluations(due, *, dry_run=False):
         if not todo:
             return []
         now = timezone.now()
-        runs = EvaluationRun.objects.bulk_create(
-            [EvaluationRun(company=company, day=day, started_at=now) for company, day in todo]
-        )
-        counts = evaluate_many_by_company(
-            {run.company_id: run.day for run in runs}, cause=Cause.DAILY, only_due=True,
-            runs={run.company_id: run for run in runs},
-        )
-        finished = timezone.now()
-        duration_ms = round((time.monotonic() - started) * 1000)
+        if connection.vendor == "postgresql":
+            runs = evaluate_due_recording_runs({c.pk: day for c, day in todo}, started_at=now)
+        else:
+            runs = _evaluate_one_by_one(todo, now, started)
+        companies = {company.pk: company for company, _ in todo}
+        order = {company.pk: n for n, (company, _) in enumerate(todo)}
+        runs.sort(key=lambda run: order[run.company_id])
         for run in runs:
-            found = counts.get(run.company_id, Counts())
-            run.evaluated = found.evaluated
-            run.on_track = found.on_track
-            run.off_track = found.off_track
-            run.paused = found.paused
-            run.not_tracked = found.not_tracked
-            run.transitions_count = found.transitions
-            run.finished_at = finished
-            run.duration_ms = duration_ms
-        EvaluationRun.objects.bulk_update(runs, RUN_COUNTS)
+            run.company = companies[run.company_id]
         if dry_run:
             transaction.set_rollback(True)
         else:

@@ -97,7 +97,8 @@ def test_evaluating_one_engagement_again_writes_nothing(company, engagements):
 def test_one_statement_evaluates_many_companies(engagements, django_assert_num_queries):
     others = [factories.EngagementFactory(started_on=ACTIVATED) for _ in range(3)]
     days = {e.company_id: D(2026, 3, 25) for e in [*engagements, *others]}
-    with django_assert_num_queries(1):
+    # The statement's settings (no JIT, work_mem), the statement.
+    with django_assert_num_queries(2):
         counts = evaluate_many(days, cause=Cause.MANUAL)
     assert counts.evaluated == 8
 
@@ -112,14 +113,16 @@ def test_the_daily_run_of_many_companies_takes_a_fixed_number_of_queries(
             engagement = Engagement.objects.select_related("company").get(pk=engagement.pk)
             evaluate_engagement(engagement, cause=Cause.LAUNCH, today=ACTIVATED)
         due.append((company, D(2026, 3, 23)))
-    # savepoint, advisory locks, runs already done, INSERT runs, the evaluation statement,
-    # UPDATE runs, release savepoint — however many companies and rows are due. (The
+    # savepoint, advisory locks and the runs already done, the evaluation's settings, the
+    # evaluation statement (which records the runs too), release savepoint — however many
+    # companies and rows are due. (The
     # receivers of evaluation_committing count their own queries in their tests.)
     with mock.patch.object(evaluation_committing, "receivers", []), \
-            django_assert_num_queries(7):
+            django_assert_num_queries(5):
         runs = run_daily_evaluations(due)
     assert [run.transitions_count for run in runs] == [2] * 6
     assert EvaluationRun.objects.count() == 6
-    # Again: every company's day is done, so only the lock and the lookup.
-    with django_assert_num_queries(4):
+    # Again: every company's day is done, so only the locks and the lookup.
+    with django_assert_num_queries(3):
         assert run_daily_evaluations(due) == []
+    assert [(run.evaluated, run.off_track) for run in EvaluationRun.objects.all()] == [(2, 2)] * 6
