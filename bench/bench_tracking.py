@@ -170,17 +170,24 @@ def measure(url, today, *, label=""):
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 
-    yardsticks = []
+    yardsticks, serial = [], []
 
     def yardstick(when):
-        def run():
-            with connection.cursor() as cursor:
+        # As PostgreSQL runs it by default (a read-only query may use parallel workers; the
+        # evaluation, which writes, may not), and again without parallel workers.
+        def run(workers):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)",
+                               [workers])
                 cursor.execute(YARDSTICK_SQL, {"today": today})
                 return dict(cursor.fetchall())
 
-        seconds, statuses = timed(run)
+        seconds, statuses = timed(lambda: run("2"))
         yardsticks.append(seconds)
-        print(f"  yardstick ({when}): {seconds:.2f} s  load {load()}  {statuses}", flush=True)
+        serial_s, _ = timed(lambda: run("0"))
+        serial.append(serial_s)
+        print(f"  yardstick ({when}): {seconds:.2f} s, without parallel workers {serial_s:.2f} s"
+              f"  load {load()}  {statuses}", flush=True)
         return statuses
 
     def report(name, seconds, target=None, extra=""):
@@ -188,7 +195,8 @@ def measure(url, today, *, label=""):
         ratio = seconds / reference
         verdict = "" if target is None else (
             f"(target <= {target}) {'OK' if ratio <= target else 'MISSED'}")
-        print(f"  {name}: {seconds:.2f} s = {ratio:.3f} x yardstick {verdict}  load {load()}"
+        print(f"  {name}: {seconds:.2f} s = {ratio:.3f} x yardstick {verdict}"
+              f" ({seconds / statistics.median(serial):.3f} x the serial one)  load {load()}"
               f"{extra}", flush=True)
         figures[name] = {"seconds": round(seconds, 3), "load": load()}
 
@@ -205,6 +213,7 @@ def measure(url, today, *, label=""):
 
     yardstick("warm-up")  # reads every table once, so that the first figure is not cold
     yardsticks.clear()
+    serial.clear()
     yardstick("first")
     full_s, same = timed(lambda: full(today, rollback=False))
     yardstick("second")
@@ -214,7 +223,10 @@ def measure(url, today, *, label=""):
     reference = statistics.median(yardsticks)
     figures["yardstick"] = {"seconds": round(reference, 3), "load": load(),
                             "runs": [round(s, 3) for s in yardsticks]}
-    print(f"  yardstick median {reference:.2f} s")
+    figures["yardstick, serial"] = {"seconds": round(statistics.median(serial), 3),
+                                    "runs": [round(s, 3) for s in serial]}
+    print(f"  yardstick median {reference:.2f} s, without parallel workers "
+          f"{statistics.median(serial):.2f} s")
     report("full, nothing changed", full_s, 1.5,
            f"  ({same.evaluated:,} evaluated, {same.written:,} rows written)")
     report("full, next day", changed_s, 2,
@@ -246,6 +258,7 @@ def plot(results, path=PLOT):
     sizes = [r["engagements"] for r in results]
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     series = [("yardstick", "read-only yardstick", "k--"),
+              ("yardstick, serial", "yardstick without parallel workers", "k:"),
               ("full, nothing changed", "full evaluation, nothing changed", "o-"),
               ("full, next day", "full evaluation, next day (~1 % changed)", "s-"),
               ("daily run, next day", "daily run, next day (all companies)", "^-")]

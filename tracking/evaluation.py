@@ -198,7 +198,7 @@ def evaluate_engagement(engagement, *, cause, today=None):
 #   inserted  one ProgressTransition per changed status, dated when it really happened.
 # The result: one row per company (the runs' counts).
 EVALUATE_SQL = """
-WITH scope (company_id, today, run_id) AS (
+WITH scope (company_id, today, run_id) AS NOT MATERIALIZED (
     SELECT * FROM unnest(%(company_ids)s::bigint[], %(days)s::date[], %(run_ids)s::bigint[])
 ),
 target AS (
@@ -291,20 +291,7 @@ ruled AS (
     ) v
     OFFSET 0
 ),
-decided AS (
-    SELECT w.company_id, w.progress, w.differs,
-           CASE WHEN w.differs THEN w.id END AS id,
-           CASE WHEN w.differs THEN w.seen_xmin END AS seen_xmin,
-           CASE WHEN w.differs THEN w.today END AS today,
-           CASE WHEN w.differs THEN w.old_progress END AS old_progress,
-           CASE WHEN w.differs THEN w.off_track_since END AS off_track_since,
-           CASE WHEN w.differs THEN w.goes_off_track_on END AS goes_off_track_on,
-           CASE WHEN w.differs THEN w.paused_until END AS paused_until,
-           CASE WHEN w.differs THEN w.last_activity_on END AS last_activity_on,
-           CASE WHEN w.differs THEN w.next_event_on END AS next_event_on,
-           CASE WHEN w.differs THEN w.progress_due_on END AS progress_due_on
-    FROM ruled w
-),
+{decided}
 updated AS (
     UPDATE {engagement} e SET
         progress = d.progress,
@@ -344,6 +331,27 @@ inserted AS (
 )
 {result}
 """
+
+# What `decided` holds, from `ruled`.
+DECIDED_SELECT = """
+    SELECT w.company_id, w.progress, w.differs,
+           CASE WHEN w.differs THEN w.id END AS id,
+           CASE WHEN w.differs THEN w.seen_xmin END AS seen_xmin,
+           CASE WHEN w.differs THEN w.today END AS today,
+           CASE WHEN w.differs THEN w.old_progress END AS old_progress,
+           CASE WHEN w.differs THEN w.off_track_since END AS off_track_since,
+           CASE WHEN w.differs THEN w.goes_off_track_on END AS goes_off_track_on,
+           CASE WHEN w.differs THEN w.paused_until END AS paused_until,
+           CASE WHEN w.differs THEN w.last_activity_on END AS last_activity_on,
+           CASE WHEN w.differs THEN w.next_event_on END AS next_event_on,
+           CASE WHEN w.differs THEN w.progress_due_on END AS progress_due_on
+    FROM ruled w
+"""
+# The full evaluation reads and decides in a statement of its own, which writes nothing, so
+# that PostgreSQL may share its joins and aggregates among parallel workers (it never does
+# for a statement that writes); what it decides is kept in a temporary table that the writing
+# statement reads.
+DECIDED_TABLE = "tracking_evaluation_decided"
 
 # The result without runs: one row per company with rows evaluated.
 COUNTS_RESULT = """
@@ -473,10 +481,15 @@ DUE_ROWS = ("e.status IN ('active', 'coach_matching') AND e.progress_due_on IS N
             " AND e.progress_due_on <= %(max_day)s AND e.progress_due_on <= s.today")
 
 
+DECIDED_MARK = "-- decided --"
+
+
 def _sql(due_filter, record_runs=False):
     """
-    EVALUATE_SQL with its parts in place. One formatting pass per template, all from one set
-    of names: each text is formatted exactly once, so none needs braces escaped for later.
+    EVALUATE_SQL with its parts in place, as a list of statements: one for the due rows; two
+    for all rows (reading and deciding into DECIDED_TABLE, then writing from it). One
+    formatting pass per template, all from one set of names: each text is formatted exactly
+    once, so none needs braces escaped for later.
     """
     names = {
         "engagement": Engagement._meta.db_table, "company": Company._meta.db_table,
@@ -487,12 +500,22 @@ def _sql(due_filter, record_runs=False):
         "pause_aggregates": PAUSE_AGGREGATES, "run": EvaluationRun._meta.db_table,
     }
     computed = COMPUTED_ALL if due_filter == ALL_ROWS else COMPUTED_DUE
-    return EVALUATE_SQL.format(
-        computed=computed.format(**names),
+    sql = EVALUATE_SQL.format(
+        computed=computed.format(**names), decided=DECIDED_MARK,
         result=RUNS_RESULT if record_runs else COUNTS_RESULT,
         runs=RUNS.format(**names) if record_runs else "",
         run_source="runs" if record_runs else "scope",
         run_id="id" if record_runs else "run_id", **names)
+    read, write = sql.split(DECIDED_MARK)
+    if due_filter != ALL_ROWS:
+        return [f"{read}decided AS ({DECIDED_SELECT}),{write}"]
+    scope = read[:read.index("target AS (")]
+    return [
+        f"CREATE TEMPORARY TABLE {DECIDED_TABLE} ON COMMIT DROP AS "
+        f"{read.rstrip().rstrip(',')}{DECIDED_SELECT}",
+        f"{scope}decided AS NOT MATERIALIZED (SELECT * FROM {DECIDED_TABLE}),{write}",
+        f"DROP TABLE {DECIDED_TABLE}",
+    ]
 
 
 @dataclass
@@ -599,9 +622,13 @@ def _execute(days_by_company, *, cause, only_due, run_ids, started_at=None):
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
                        [DUE_WORK_MEM if only_due else FULL_WORK_MEM])
-        cursor.execute(_sql(DUE_ROWS if only_due else ALL_ROWS,
-                            record_runs=started_at is not None), params)
-        return cursor.fetchall()
+        rows = []
+        for statement in _sql(DUE_ROWS if only_due else ALL_ROWS,
+                              record_runs=started_at is not None):
+            cursor.execute(statement, params)
+            if cursor.description:
+                rows = cursor.fetchall()
+        return rows
 
 
 def _evaluate_many_one_by_one(days_by_company, *, cause, only_due, run):
