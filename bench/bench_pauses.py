@@ -10,7 +10,7 @@ Each round sets up one variant (no pause at all, or an approved pause for a rand
 the running engagements: half of them in force today, the others starting within the next
 three weeks or over), commits a full set-based evaluation of every engagement
 (tracking.evaluation.evaluate_many, timed), then times the daily run of the next day
-(tracking.jobs.run_daily_evaluation for every company, rolled back). Rounds alternate the
+(tracking.jobs.run_daily_evaluations, every company at once, rolled back). Rounds alternate the
 variants (none, paused, none, paused, ...) so that a noisy neighbour on a shared machine
 weighs on both; the medians are compared. Target: pauses add at most 10 %.
 """

@@ -287,11 +287,17 @@ def main(argv=None):
                         help="the day the databases are seeded and evaluated on")
     parser.add_argument("--all", action="store_true",
                         help="growth series, 5,000 companies, pauses at 1,000,000, the plot")
+    parser.add_argument("--plot", action="store_true",
+                        help="only draw the plot from --results (the growth series)")
     parser.add_argument("--results", type=Path, default=ROOT / "var" / "bench-tracking.json",
                         help="the figures of each database, kept for the plot")
     args = parser.parse_args(argv)
     args.results.parent.mkdir(parents=True, exist_ok=True)
 
+    if args.plot:
+        results = json.loads(args.results.read_text())
+        plot([results[f"{size}/500"] for size in GROWTH])
+        return
     if args.all:
         # One process per database: each sets Django up on its own database.
         here = [sys.executable, str(Path(__file__).resolve())]
