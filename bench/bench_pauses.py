@@ -18,8 +18,6 @@ weighs on both; the medians are compared. Target: pauses add at most 10 %.
 import argparse
 import datetime as dt
 import logging
-import os
-import secrets
 import statistics
 import sys
 import time
@@ -27,10 +25,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from seed import bench_database_url, setup_django  # noqa: E402
-
-# Production-like: no query log, no debug context.
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(24))
 
 
 def load():

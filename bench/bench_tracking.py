@@ -33,9 +33,7 @@ import argparse
 import datetime as dt
 import json
 import logging
-import os
 import resource
-import secrets
 import statistics
 import subprocess
 import sys
@@ -44,10 +42,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from seed import bench_database_url, setup_django  # noqa: E402
-
-# Production-like: no query log, no debug context.
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(24))
 
 ROOT = Path(__file__).resolve().parent.parent
 PLOT = ROOT / "docs" / "evaluation-growth.png"
@@ -277,8 +271,9 @@ def plot(results, path=PLOT):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engagements", type=int, default=1_000_000,
-                        help="the database of this size (seeded first unless it holds it)")
+    parser.add_argument("--engagements", type=int, default=None,
+                        help="the database of this size, optify_bench_N (seeded first unless "
+                             "it holds it); without it, --database-url's own database as it is")
     parser.add_argument("--companies", type=int, default=500)
     parser.add_argument("--database-url", default=None,
                         help="any URL of the server ($DATABASE_URL by default); the database "
@@ -315,6 +310,11 @@ def main(argv=None):
                         "--today", args.today.isoformat()], check=True)
         return
 
+    if args.engagements is None and args.database_url:  # bench/run_all.sh's database
+        setup_django(args.database_url)
+        measure(args.database_url, args.today)
+        return
+    args.engagements = args.engagements or 1_000_000
     url = database_for(args.engagements, args.companies, args.database_url)
     if seeded(url, args.engagements, args.companies):
         setup_django(url)
