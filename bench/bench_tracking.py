@@ -184,15 +184,23 @@ def measure(url, today, *, label=""):
               f"  load {load()}  {statuses}", flush=True)
         return statuses
 
+    loads = {}
+
+    def measured(name, fn):
+        """Times `fn`, keeping the load average at the end of it for its figure."""
+        seconds, result = timed(fn)
+        loads[name] = load()
+        return seconds, result
+
     def report(name, seconds, target=None, extra=""):
         reference = statistics.median(yardsticks)
         ratio = seconds / reference
         verdict = "" if target is None else (
             f"(target <= {target}) {'OK' if ratio <= target else 'MISSED'}")
         print(f"  {name}: {seconds:.2f} s = {ratio:.3f} x yardstick {verdict}"
-              f" ({seconds / statistics.median(serial):.3f} x the serial one)  load {load()}"
+              f" ({seconds / statistics.median(serial):.3f} x the serial one)  load {loads[name]}"
               f"{extra}", flush=True)
-        figures[name] = {"seconds": round(seconds, 3), "load": load()}
+        figures[name] = {"seconds": round(seconds, 3), "load": loads[name]}
 
     def full(day, rollback):
         with transaction.atomic():
@@ -209,10 +217,10 @@ def measure(url, today, *, label=""):
     yardsticks.clear()
     serial.clear()
     yardstick("first")
-    full_s, same = timed(lambda: full(today, rollback=False))
+    full_s, same = measured("full, nothing changed", lambda: full(today, rollback=False))
     yardstick("second")
-    changed_s, changed = timed(lambda: full(tomorrow, rollback=True))
-    daily_s, runs = timed(daily)
+    changed_s, changed = measured("full, next day", lambda: full(tomorrow, rollback=True))
+    daily_s, runs = measured("daily run, next day", daily)
     yardstick("third")
     reference = statistics.median(yardsticks)
     figures["yardstick"] = {"seconds": round(reference, 3), "load": load(),
