@@ -19,6 +19,7 @@ from engagements.models import (
     CoachSelection,
     DiscoveryCall,
     Engagement,
+    EventStatus,
     Pause,
     Progress,
     Session,
@@ -204,7 +205,7 @@ WITH scope (company_id, today, run_id) AS NOT MATERIALIZED (
 target AS (
     SELECT e.id, e.company_id, e.xmin AS seen_xmin, e.status,
            e.started_on, e.tracking_threshold_days AS threshold, s.today, c.timezone AS tz,
-           CASE WHEN e.kind = 'coach_matching' AND e.status = 'active'
+           CASE WHEN e.kind = %(kind_coach_matching)s AND e.status = %(active)s
                 THEN cs.selected_on END AS selected_on,
            e.progress AS old_progress, e.off_track_since AS old_off_track_since,
            e.goes_off_track_on AS old_goes_off_track_on, e.paused_until AS old_paused_until,
@@ -260,30 +261,30 @@ ruled AS (
         SELECT r.id, r.company_id, r.seen_xmin, r.today, r.old_progress, r.progress,
                r.old_off_track_since, r.old_goes_off_track_on, r.old_paused_until,
                r.old_last_activity_on, r.old_next_event_on, r.old_progress_due_on,
-               CASE WHEN r.progress = 'off_track' THEN r.off_on END AS off_track_since,
-               CASE WHEN r.progress = 'on_track' AND r.next_event IS NULL
+               CASE WHEN r.progress = %(off_track)s THEN r.off_on END AS off_track_since,
+               CASE WHEN r.progress = %(on_track)s AND r.next_event IS NULL
                     THEN r.off_on END AS goes_off_track_on,
-               CASE WHEN r.progress = 'paused' THEN r.pause_ends_on END AS paused_until,
-               CASE WHEN r.status IN ('active', 'coach_matching')
+               CASE WHEN r.progress = %(paused)s THEN r.pause_ends_on END AS paused_until,
+               CASE WHEN r.status IN (%(active)s, %(coach_matching)s)
                     THEN r.last_activity END AS last_activity_on,
-               CASE WHEN r.status IN ('active', 'coach_matching')
+               CASE WHEN r.status IN (%(active)s, %(coach_matching)s)
                     THEN r.next_event END AS next_event_on,
-               CASE WHEN r.status NOT IN ('active', 'coach_matching') THEN NULL
-                    WHEN r.progress = 'not_tracked' THEN r.changes_on
+               CASE WHEN r.status NOT IN (%(active)s, %(coach_matching)s) THEN NULL
+                    WHEN r.progress = %(not_tracked)s THEN r.changes_on
                     ELSE LEAST(r.changes_on, r.next_pause, r.pause_ends_on + 1,
-                               CASE WHEN r.progress = 'on_track' AND r.next_event IS NULL
+                               CASE WHEN r.progress = %(on_track)s AND r.next_event IS NULL
                                     THEN r.off_on END) END AS progress_due_on
         FROM (
             SELECT p.*, p.last_activity + p.threshold + COALESCE(p.skipped, 0) AS off_on,
-                   CASE WHEN p.status NOT IN ('active', 'coach_matching')
+                   CASE WHEN p.status NOT IN (%(active)s, %(coach_matching)s)
                              OR p.threshold IS NULL OR p.started_on > p.today
-                            THEN 'not_tracked'
+                            THEN %(not_tracked)s
                         WHEN p.pause_ends_on IS NOT NULL
-                            THEN 'paused'
+                            THEN %(paused)s
                         WHEN p.next_event IS NOT NULL OR p.last_activity IS NULL
                              OR p.today < p.last_activity + p.threshold + COALESCE(p.skipped, 0)
-                            THEN 'on_track'
-                        ELSE 'off_track'
+                            THEN %(on_track)s
+                        ELSE %(off_track)s
                    END AS progress
             FROM paused p OFFSET 0
         ) r
@@ -313,17 +314,17 @@ written AS (
 ),
 evaluated AS (
     SELECT company_id,
-           count(*) FILTER (WHERE progress = 'on_track') AS on_track,
-           count(*) FILTER (WHERE progress = 'off_track') AS off_track,
-           count(*) FILTER (WHERE progress = 'paused') AS paused,
-           count(*) FILTER (WHERE progress = 'not_tracked') AS not_tracked
+           count(*) FILTER (WHERE progress = %(on_track)s) AS on_track,
+           count(*) FILTER (WHERE progress = %(off_track)s) AS off_track,
+           count(*) FILTER (WHERE progress = %(paused)s) AS paused,
+           count(*) FILTER (WHERE progress = %(not_tracked)s) AS not_tracked
     FROM decided GROUP BY company_id
 ),{runs}
 inserted AS (
     INSERT INTO {transition}
         (engagement_id, company_id, from_status, to_status, day, cause, run_id, created_at)
     SELECT u.id, u.company_id, u.old_progress, u.progress,
-           CASE WHEN u.old_progress = 'paused' THEN u.today
+           CASE WHEN u.old_progress = %(paused)s THEN u.today
                 ELSE COALESCE(u.off_track_since, u.today) END,
            %(cause)s, s.{run_id}, now()
     FROM updated u JOIN {run_source} s ON s.company_id = u.company_id
@@ -390,9 +391,9 @@ FROM runs r LEFT JOIN written w ON w.company_id = r.company_id
 # x.today): latest activity, next scheduled event, first event day still to come.
 EVENT_AGGREGATES = """
     max(CASE WHEN x.day <= x.today THEN x.day
-             WHEN x.status = 'cancelled' AND x.cancelled_day <= x.today THEN x.cancelled_day
+             WHEN x.status = %(event_cancelled)s AND x.cancelled_day <= x.today THEN x.cancelled_day
         END) AS last_event,
-    min(x.day) FILTER (WHERE x.status = 'scheduled' AND x.day > x.today) AS next_event,
+    min(x.day) FILTER (WHERE x.status = %(event_scheduled)s AND x.day > x.today) AS next_event,
     min(x.day) FILTER (WHERE x.day > x.today) AS future_day
 """
 PAUSE_AGGREGATES = """
@@ -421,7 +422,7 @@ agg AS (
         SELECT e.id, sc.today, s.status, (s.starts_at AT TIME ZONE c.timezone)::date AS day,
                (s.cancelled_at AT TIME ZONE c.timezone)::date AS cancelled_day
         FROM {session} s
-        JOIN {engagement} e ON e.id = s.engagement_id AND e.status = 'active'
+        JOIN {engagement} e ON e.id = s.engagement_id AND e.status = %(active)s
         JOIN scope sc ON sc.company_id = e.company_id
         JOIN {company} c ON c.id = e.company_id
     ) x
@@ -432,7 +433,7 @@ agg AS (
         SELECT e.id, sc.today, d.status, (d.starts_at AT TIME ZONE c.timezone)::date AS day,
                (d.cancelled_at AT TIME ZONE c.timezone)::date AS cancelled_day
         FROM {call} d
-        JOIN {engagement} e ON e.id = d.engagement_id AND e.status = 'coach_matching'
+        JOIN {engagement} e ON e.id = d.engagement_id AND e.status = %(coach_matching)s
         JOIN scope sc ON sc.company_id = e.company_id
         JOIN {company} c ON c.id = e.company_id
     ) x
@@ -440,7 +441,7 @@ agg AS (
 ),
 pz AS (
     SELECT p.engagement_id AS id, {pause_aggregates}
-    FROM {pause} p WHERE p.status = 'approved'
+    FROM {pause} p WHERE p.status = %(pause_approved)s
     GROUP BY p.engagement_id
 ),
 computed AS (
@@ -456,15 +457,15 @@ computed AS (
         FROM (
             SELECT t.today, s.status, (s.starts_at AT TIME ZONE t.tz)::date AS day,
                    (s.cancelled_at AT TIME ZONE t.tz)::date AS cancelled_day
-            FROM {session} s WHERE s.engagement_id = t.id AND t.status = 'active'
+            FROM {session} s WHERE s.engagement_id = t.id AND t.status = %(active)s
             UNION ALL
             SELECT t.today, d.status, (d.starts_at AT TIME ZONE t.tz)::date,
                    (d.cancelled_at AT TIME ZONE t.tz)::date
-            FROM {call} d WHERE d.engagement_id = t.id AND t.status = 'coach_matching'
+            FROM {call} d WHERE d.engagement_id = t.id AND t.status = %(coach_matching)s
         ) x
     ) a CROSS JOIN LATERAL (
         SELECT {pause_aggregates}
-        FROM {pause} p WHERE p.engagement_id = t.id AND p.status = 'approved'
+        FROM {pause} p WHERE p.engagement_id = t.id AND p.status = %(pause_approved)s
     ) pz
 ),"""
 
@@ -477,8 +478,27 @@ ALL_ROWS = "true"
 # Only what time alone can have changed: running engagements whose due day has come. The
 # status condition repeats the partial index's predicate so that PostgreSQL can use it, and
 # the constant bound (the latest of the days) lets it read the index as a range.
-DUE_ROWS = ("e.status IN ('active', 'coach_matching') AND e.progress_due_on IS NOT NULL"
+DUE_ROWS = ("e.status IN (%(active)s, %(coach_matching)s) AND e.progress_due_on IS NOT NULL"
             " AND e.progress_due_on <= %(max_day)s AND e.progress_due_on <= s.today")
+
+
+# The choices the statements compare with and write, passed as parameters from their
+# TextChoices (as notifications.outbox does), so that the SQL never spells a status of its own.
+# Django's psycopg binds them on the client, so PostgreSQL still sees the constants that
+# match the partial index eng_progress_due's predicate.
+CHOICES = {
+    "active": Engagement.Status.ACTIVE,
+    "coach_matching": Engagement.Status.COACH_MATCHING,
+    "kind_coach_matching": Engagement.Kind.COACH_MATCHING,
+    "on_track": Progress.ON_TRACK,
+    "off_track": Progress.OFF_TRACK,
+    "paused": Progress.PAUSED,
+    "not_tracked": Progress.NOT_TRACKED,
+    "event_scheduled": EventStatus.SCHEDULED,
+    "event_cancelled": EventStatus.CANCELLED,
+    "pause_approved": Pause.Status.APPROVED,
+}
+CHOICES = {name: str(value) for name, value in CHOICES.items()}
 
 
 DECIDED_MARK = "-- decided --"
@@ -614,6 +634,7 @@ def _execute(days_by_company, *, cause, only_due, run_ids, started_at=None):
         "max_day": max(days_by_company.values()),
         "cause": cause,
         "started_at": started_at,
+        **CHOICES,
     }
     # For this transaction (the statement's own when the caller has none): no JIT, whose
     # compilation of this statement's expressions costs more than it saves (seconds, for a
