@@ -625,9 +625,10 @@ def _counts(row):
                   transitions=transitions, written=written)
 
 
-def _execute(days_by_company, *, cause, only_due, run_ids, started_at=None):
+def _params(days_by_company, *, cause, run_ids, started_at=None):
+    """The parameters of the statements of _sql()."""
     company_ids = list(days_by_company)
-    params = {
+    return {
         "company_ids": company_ids,
         "days": [days_by_company[pk] for pk in company_ids],
         "run_ids": run_ids,
@@ -636,6 +637,10 @@ def _execute(days_by_company, *, cause, only_due, run_ids, started_at=None):
         "started_at": started_at,
         **CHOICES,
     }
+
+
+def _execute(days_by_company, *, cause, only_due, run_ids, started_at=None):
+    params = _params(days_by_company, cause=cause, run_ids=run_ids, started_at=started_at)
     # For this transaction (the statement's own when the caller has none): no JIT, whose
     # compilation of this statement's expressions costs more than it saves (seconds, for a
     # daily run that takes milliseconds); and for a full evaluation the memory for its hash

@@ -9,6 +9,7 @@ from django.db import connection
 from engagements.models import Engagement, Progress
 from tests import factories
 from tests.tracking.conftest import at
+from tracking import evaluation
 from tracking.evaluation import Cause, evaluate_engagement, evaluate_many
 from tracking.jobs import run_daily_evaluations
 from tracking.models import EvaluationRun
@@ -127,3 +128,17 @@ def test_the_daily_run_of_many_companies_takes_a_fixed_number_of_queries(
     with django_assert_num_queries(3):
         assert run_daily_evaluations(due) == []
     assert [(run.evaluated, run.off_track) for run in EvaluationRun.objects.all()] == [(2, 2)] * 6
+
+
+def test_the_daily_statement_can_read_the_due_rows_through_the_due_index(company, engagements):
+    # The statuses are parameters (tests/foundation/test_sql_choices.py); bound on the client,
+    # they still reach PostgreSQL as the constants of the partial index's predicate, so the
+    # planner may read eng_progress_due (here made to, the table being tiny).
+    statement, = evaluation._sql(evaluation.DUE_ROWS, record_runs=True)
+    params = evaluation._params({company.pk: D(2026, 3, 25)}, cause=Cause.DAILY,
+                                run_ids=[None], started_at=at(D(2026, 3, 25)))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {statement}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "eng_progress_due" in plan, plan
