@@ -332,7 +332,7 @@ _EVENTS = {
 
 
 def _move(model, event, *, by, starts_at, now=None):
-    rule, cause, moved, _, _, what = _EVENTS[model]
+    rule, cause, moved, _cancelled, _completed, what = _EVENTS[model]
     engagement, event = _lock_event(model, event, by, rule)
     if event.status == EventStatus.CANCELLED:
         raise ActionRefused(_("This %(what)s was cancelled: schedule a new one instead.")
@@ -351,7 +351,7 @@ def _move(model, event, *, by, starts_at, now=None):
 
 
 def _cancel(model, event, *, by, reason="", now=None, rule=None):
-    default_rule, cause, _, cancelled, _, what = _EVENTS[model]
+    default_rule, cause, _moved, cancelled, _completed, what = _EVENTS[model]
     engagement, event = _lock_event(model, event, by, rule or default_rule)
     if event.status != EventStatus.SCHEDULED:
         raise ActionRefused(_("Only a scheduled %(what)s can be cancelled; this one is "
@@ -374,7 +374,7 @@ def _cancel(model, event, *, by, reason="", now=None, rule=None):
 
 
 def _complete(model, event, *, by, now=None):
-    rule, cause, _, _, completed, what = _EVENTS[model]
+    rule, cause, _moved, _cancelled, completed, what = _EVENTS[model]
     engagement, event = _lock_event(model, event, by, rule)
     if event.status != EventStatus.SCHEDULED:
         raise ActionRefused(_("Only a scheduled %(what)s can be marked held; this one is "

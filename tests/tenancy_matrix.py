@@ -111,6 +111,8 @@ MATRIX = {
     "accounts:password_reset_confirm": Entry(expect(others=200), args=lambda ctx: ["x", "y"]),
     "accounts:password_reset_complete": Entry(expect(others=200)),
     "accounts:accept_invitation": Entry(expect(others=400), args=lambda ctx: ["x", "y"]),
+    # Settings' language form: an empty POST is refused with a message, back to Settings.
+    "accounts:language": Entry(signed_in(302), method="post"),
     # The Engagements page and the engagement page (issue 5).
     "engagements:list": Entry(signed_in(200), progress=SEES_PROGRESS),
     "engagements:detail": Entry(expect(G=200, L=200, C=200, P=200, CE=200, OL=404, O=404,
