@@ -50,8 +50,10 @@ from engagements.models import (
     DiscoveryCall,
     Engagement,
     EventStatus,
+    Pause,
     Session,
 )
+from engagements.pause_forms import PauseForm
 from engagements.signals import (
     engagement_change_committed,
     engagement_changed,
@@ -861,3 +863,197 @@ def _ending_changes(engagement, sessions, calls):
     if engagement.end_note:
         changes["note"] = engagement.end_note
     return changes
+
+
+# ---------------------------------------------------------------------------------------------
+# Pauses (rule 9): administrators who manage the engagement pause its tracking, change a pause
+# or end it early; its coach asks for one, and an administrator approves or declines it.
+
+PAUSE = Rule(
+    (Status.COACH_MATCHING, Status.ACTIVE),
+    not_now=gettext_lazy("Tracking can be paused only while the engagement is running."),
+    ended=gettext_lazy("This engagement has ended: its tracking can no longer be paused."),
+    refused=gettext_lazy("Only the administrators responsible for this engagement may pause its "
+              "tracking."))
+REQUEST_PAUSE = Rule(
+    (Status.COACH_MATCHING, Status.ACTIVE), coach_may=True, managers_may=False,
+    not_now=gettext_lazy("A pause can be asked for only while the engagement is running."),
+    ended=gettext_lazy("This engagement has ended: its tracking can no longer be paused."),
+    refused=gettext_lazy("Only the engagement's coach asks for a pause; administrators pause it."))
+
+# Pauses that hold their days: an approved one, and a request waiting for its answer (two
+# requests for the same days, or a pause over a request, would leave one of them unanswerable).
+HOLDING = (Pause.Status.APPROVED, Pause.Status.REQUESTED)
+
+
+def _day(day):
+    return date_format(day, "j M Y")
+
+
+def _validated_pause(starts_on, ends_on, reason, note):
+    # The rules of the fields alone are the pause form's, for every caller (as for ending).
+    form = PauseForm({"starts_on": starts_on, "ends_on": ends_on, "reason": reason,
+                      "note": note or ""})
+    if not form.is_valid():
+        field_name, errors = next(iter(form.errors.items()))
+        raise ActionRefused(errors[0])
+    data = form.cleaned_data
+    return data["starts_on"], data["ends_on"], data["reason"], data["note"]
+
+
+def _check_pause_days(engagement, starts_on, ends_on, *, today, exclude=None):
+    """Under the engagement's lock: the days fit the engagement and no other pause holds them."""
+    if engagement.started_on and starts_on < engagement.started_on:
+        raise ActionRefused(_("The engagement starts on %(day)s: a pause starts that day or "
+                              "later.") % {"day": _day(engagement.started_on)})
+    if ends_on < today:
+        raise ActionRefused(_("This pause would be over already: its last day must be today "
+                              "or later."))
+    overlapping = (engagement.pauses.filter(status__in=HOLDING, starts_on__lte=ends_on,
+                                            ends_on__gte=starts_on)
+                   .exclude(pk=getattr(exclude, "pk", None)).order_by("starts_on").first())
+    if overlapping is not None:
+        words = {"first": _day(overlapping.starts_on), "last": _day(overlapping.ends_on)}
+        if overlapping.status == Pause.Status.REQUESTED:
+            raise ActionRefused(_("These days overlap the pause requested from %(first)s to "
+                                  "%(last)s: answer that request first, or choose other days.")
+                                % words)
+        raise ActionRefused(_("These days overlap the pause from %(first)s to %(last)s: change "
+                              "that pause, or choose other days.") % words)
+
+
+def _lock_pause(pause_or_pk, by, rule):
+    """The engagement of a pause, locked and checked; then the pause, read after the lock."""
+    pk = getattr(pause_or_pk, "pk", pause_or_pk)
+    engagement_id = Pause.objects.filter(pk=pk).values_list("engagement_id", flat=True).first()
+    if engagement_id is None:
+        raise Http404("No such pause.")
+    engagement = _lock(by, engagement_id, rule)
+    return engagement, Pause.objects.get(pk=pk)
+
+
+def _pause_changes(pause, **extra):
+    changes = {"pause": pause.pk, "starts_on": pause.starts_on.isoformat(),
+               "ends_on": pause.ends_on.isoformat(), "reason": pause.reason, **extra}
+    if pause.note:
+        changes["note"] = pause.note
+    return changes
+
+
+@transaction.atomic
+def do_pause_engagement(engagement, *, by, starts_on, ends_on, reason, note="", now=None):
+    """Pause an engagement's tracking from `starts_on` to `ends_on` (company-local days)."""
+    starts_on, ends_on, reason, note = _validated_pause(starts_on, ends_on, reason, note)
+    engagement = _lock(by, engagement, PAUSE)
+    _check_pause_days(engagement, starts_on, ends_on, today=engagement.company.local_today(now))
+    pause = Pause.objects.create(engagement=engagement, starts_on=starts_on, ends_on=ends_on,
+                                 reason=reason, note=note, status=Pause.Status.APPROVED,
+                                 requested_by=by, approved_by=by)
+    changes = _pause_changes(pause)
+    _audit(Action.PAUSED, by, engagement, **changes)
+    transition = _evaluate(engagement, Cause.PAUSE, now)
+    _follow(Action.PAUSED, by, engagement, transition=transition, changes=changes)
+    return pause
+
+
+@transaction.atomic
+def do_change_pause(pause, *, by, starts_on, ends_on, reason, note="", now=None):
+    """Change an approved pause that is not over: its days, reason or note."""
+    starts_on, ends_on, reason, note = _validated_pause(starts_on, ends_on, reason, note)
+    engagement, pause = _lock_pause(pause, by, PAUSE)
+    today = engagement.company.local_today(now)
+    if pause.status != Pause.Status.APPROVED or pause.ends_on < today:
+        raise ActionRefused(_("Only a pause that is not over can be changed."))
+    if pause.starts_on < today and starts_on > pause.starts_on:
+        # Its past days were paused: they stay so (the history already says it).
+        raise ActionRefused(_("This pause has begun: its first day stays %(day)s; end it "
+                              "early instead.") % {"day": _day(pause.starts_on)})
+    _check_pause_days(engagement, starts_on, ends_on, today=today, exclude=pause)
+    before = _pause_changes(pause)
+    pause.starts_on, pause.ends_on, pause.reason, pause.note = starts_on, ends_on, reason, note
+    pause.save(update_fields=["starts_on", "ends_on", "reason", "note", "updated_at"])
+    changes = _pause_changes(pause, before={key: before[key] for key in before
+                                            if key != "pause"})
+    _audit(Action.PAUSE_CHANGED, by, engagement, **changes)
+    transition = _evaluate(engagement, Cause.PAUSE, now)
+    _follow(Action.PAUSE_CHANGED, by, engagement, transition=transition, changes=changes)
+    return pause
+
+
+@transaction.atomic
+def do_end_pause(pause, *, by, now=None):
+    """
+    End an approved pause early: tracking resumes today (its last day becomes yesterday). A
+    pause that has not begun, or begins today, is cancelled: it pauses no day at all.
+    """
+    engagement, pause = _lock_pause(pause, by, PAUSE)
+    today = engagement.company.local_today(now)
+    if pause.status != Pause.Status.APPROVED or pause.ends_on < today:
+        raise ActionRefused(_("This pause is already over."))
+    if pause.starts_on >= today:
+        pause.status = Pause.Status.CANCELLED
+        pause.save(update_fields=["status", "updated_at"])
+        changes = _pause_changes(pause, cancelled=True)
+    else:
+        before = pause.ends_on
+        pause.ends_on = today - dt.timedelta(days=1)
+        pause.save(update_fields=["ends_on", "updated_at"])
+        changes = _pause_changes(pause, planned_ends_on=before.isoformat())
+    _audit(Action.PAUSE_ENDED, by, engagement, **changes)
+    transition = _evaluate(engagement, Cause.PAUSE, now)
+    _follow(Action.PAUSE_ENDED, by, engagement, transition=transition, changes=changes)
+    return pause
+
+
+@transaction.atomic
+def do_request_pause(engagement, *, by, starts_on, ends_on, reason, note="", now=None):
+    """
+    The coach asks for a pause. Nothing the rules read changes until an administrator
+    approves it, so there is nothing to evaluate.
+    """
+    starts_on, ends_on, reason, note = _validated_pause(starts_on, ends_on, reason, note)
+    engagement = _lock(by, engagement, REQUEST_PAUSE)
+    _check_pause_days(engagement, starts_on, ends_on, today=engagement.company.local_today(now))
+    pause = Pause.objects.create(engagement=engagement, starts_on=starts_on, ends_on=ends_on,
+                                 reason=reason, note=note, status=Pause.Status.REQUESTED,
+                                 requested_by=by)
+    changes = _pause_changes(pause)
+    _audit(Action.PAUSE_REQUESTED, by, engagement, **changes)
+    _follow(Action.PAUSE_REQUESTED, by, engagement, changes=changes)
+    return pause
+
+
+def _requested(engagement, pause):
+    if pause.status != Pause.Status.REQUESTED:
+        raise ActionRefused(_("This request has already been answered (%(status)s).")
+                            % {"status": pause.get_status_display().lower()})
+
+
+@transaction.atomic
+def do_approve_pause(pause, *, by, now=None):
+    """An administrator approves the coach's request: tracking pauses on its days."""
+    engagement, pause = _lock_pause(pause, by, PAUSE)
+    _requested(engagement, pause)
+    _check_pause_days(engagement, pause.starts_on, pause.ends_on,
+                      today=engagement.company.local_today(now), exclude=pause)
+    pause.status = Pause.Status.APPROVED
+    pause.approved_by = by
+    pause.save(update_fields=["status", "approved_by", "updated_at"])
+    changes = _pause_changes(pause, requested_by=str(pause.requested_by or ""))
+    _audit(Action.PAUSE_APPROVED, by, engagement, **changes)
+    transition = _evaluate(engagement, Cause.PAUSE, now)
+    _follow(Action.PAUSE_APPROVED, by, engagement, transition=transition, changes=changes)
+    return pause
+
+
+@transaction.atomic
+def do_decline_pause(pause, *, by, now=None):
+    """An administrator declines the coach's request: nothing is paused."""
+    engagement, pause = _lock_pause(pause, by, PAUSE)
+    _requested(engagement, pause)
+    pause.status = Pause.Status.DECLINED
+    pause.save(update_fields=["status", "updated_at"])
+    changes = _pause_changes(pause, requested_by=str(pause.requested_by or ""))
+    _audit(Action.PAUSE_DECLINED, by, engagement, **changes)
+    _follow(Action.PAUSE_DECLINED, by, engagement, changes=changes)
+    return pause

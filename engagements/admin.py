@@ -11,7 +11,14 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 from engagements import actions
-from engagements.models import AuditEvent, CoachSelection, DiscoveryCall, Engagement, Session
+from engagements.models import (
+    AuditEvent,
+    CoachSelection,
+    DiscoveryCall,
+    Engagement,
+    Pause,
+    Session,
+)
 
 
 class ThroughActions:
@@ -124,6 +131,17 @@ class DiscoveryCallAdmin(EventAdmin):
 @admin.register(CoachSelection)
 class CoachSelectionAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["engagement", "coach", "selected_on"]
+
+
+@admin.register(Pause)
+class PauseAdmin(ReadOnly, admin.ModelAdmin):
+    """Read-only: pauses are set, changed, ended and answered on the engagement page."""
+
+    list_display = ["engagement", "starts_on", "ends_on", "reason", "status", "requested_by",
+                    "approved_by"]
+    list_filter = ["status", "reason"]
+    list_select_related = ["engagement__coachee", "engagement__template", "requested_by",
+                           "approved_by"]
 
 
 @admin.register(AuditEvent)

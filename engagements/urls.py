@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engagements import change_views, homes, lifecycle_views, views
+from engagements import change_views, homes, lifecycle_views, pause_views, views
 from optify.lists import views as lists
 
 app_name = "engagements"
@@ -31,6 +31,15 @@ urlpatterns = [
          name="move_call"),
     path("<int:pk>/discovery-calls/<int:call_pk>/cancel/", change_views.cancel_call,
          name="cancel_call"),
+    # Pausing tracking (issue 15, rule 9).
+    path("<int:pk>/pauses/", pause_views.pause, name="pause"),
+    path("<int:pk>/pauses/<int:pause_pk>/change/", pause_views.change_pause,
+         name="change_pause"),
+    path("<int:pk>/pauses/<int:pause_pk>/end/", pause_views.end_pause, name="end_pause"),
+    path("<int:pk>/pauses/<int:pause_pk>/approve/", pause_views.approve_pause,
+         name="approve_pause"),
+    path("<int:pk>/pauses/<int:pause_pk>/decline/", pause_views.decline_pause,
+         name="decline_pause"),
     # Ending engagements (issue 6).
     path("<int:pk>/end-early/", lifecycle_views.end_early, name="end_early"),
     path("<int:pk>/complete/", lifecycle_views.mark_complete, name="mark_complete"),

@@ -14,6 +14,7 @@ from engagements.expressions import projected_off_track_on
 from engagements.filters import EngagementFilterSet
 from engagements.forms import DiscoveryCallForm, SelectCoachForm, SessionForm
 from engagements.models import Engagement, Pause, Progress
+from engagements.pause_forms import PauseForm
 from engagements.reasons import progress_reason
 from engagements.tables import EngagementTable, progress_html
 from engagements.visibility import by_progress
@@ -177,6 +178,9 @@ def engagement_detail(request, pk, *, forms=None):
         forms.setdefault("call", DiscoveryCallForm(engagement, user))
     if actions.may(user, engagement, actions.SELECT_COACH):
         forms.setdefault("select_coach", SelectCoachForm(engagement, user))
+    can_pause = actions.may(user, engagement, actions.PAUSE)
+    if can_pause or actions.may(user, engagement, actions.REQUEST_PAUSE):
+        forms.setdefault("pause", PauseForm())
     context = {
         "engagement": engagement,
         "progress": progress_html(engagement.seen_progress),
@@ -202,6 +206,13 @@ def engagement_detail(request, pk, *, forms=None):
         "now": timezone.now(),
         "end_early_url": reverse("engagements:end_early", args=[engagement.pk]),
         "mark_complete_url": reverse("engagements:mark_complete", args=[engagement.pk]),
+        # Pauses say what progress is (Paused): shown to those who see progress.
+        "pauses": (engagement.pauses.select_related("requested_by", "approved_by")
+                   .order_by("-starts_on", "-pk") if engagement.sees_progress else None),
+        "pause_form": forms.get("pause"),
+        "can_pause": can_pause,
+        "pause_reasons": PauseForm.base_fields["reason"].choices,
+        "today": engagement.company.local_today(),
     }
     status = 400 if any(form.is_bound for form in forms.values()) else 200
     return render(request, "engagements/detail.html", context, status=status)

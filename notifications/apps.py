@@ -5,7 +5,9 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
+        from engagements.signals import engagement_change_committed
         from notifications.outbox import on_evaluation_committing, on_progress_flipped
+        from notifications.pauses import on_engagement_change_committed
         from tracking.signals import evaluation_committing, progress_flipped
 
         # The daily evaluation announces its run inside its transaction; the outbox is
@@ -15,4 +17,7 @@ class NotificationsConfig(AppConfig):
         )
         # And so do the at-once evaluations of one engagement, for their flips to Off Track.
         progress_flipped.connect(on_progress_flipped, dispatch_uid="notifications.flip_outbox")
+        # What follows an action once committed: the coach told of the answer to a pause.
+        engagement_change_committed.connect(on_engagement_change_committed,
+                                            dispatch_uid="notifications.pause_answer")
 

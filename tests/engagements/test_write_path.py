@@ -1,6 +1,6 @@
 """
 One write path: nothing but engagements/actions.py writes engagements, sessions, discovery
-calls or coach selections — checked by reading the source — and the Django admin's edits go
+calls, coach selections or pauses — checked by reading the source — and the Django admin's edits go
 through the actions (an edit there is re-evaluated at once).
 """
 
@@ -22,11 +22,12 @@ SKIPPED_DIRS = {".venv", "tests", "bench", "migrations", "node_modules", "var", 
 WRITES = {"save", "update", "create", "bulk_create", "bulk_update", "delete", "get_or_create",
           "update_or_create"}
 # A model, or a related manager that holds them (engagement.sessions, company.engagements).
-MODELS = re.compile(r"\b(Engagement|Session|DiscoveryCall|CoachSelection)\b"
+MODELS = re.compile(r"\b(Engagement|Session|DiscoveryCall|CoachSelection|Pause)\b"
                     r"|\.(sessions|discovery_calls|engagements|coach_engagements"
-                    r"|coachee_engagements|owned_engagements|coach_selection)\b")
+                    r"|coachee_engagements|owned_engagements|coach_selection|pauses)\b")
 # Names that hold one of them, by this code base's habits.
-NAMES = re.compile(r"^(engagements?|sessions?|calls?|discovery_calls?|(coach_)?selection)$")
+NAMES = re.compile(r"^(engagements?|sessions?|calls?|discovery_calls?|(coach_)?selection"
+                   r"|pauses?)$")
 
 # The writes that are not changes of an engagement, each for a reason.
 ALLOWED = {
@@ -212,3 +213,18 @@ def test_the_admin_adds_and_deletes_none_of_them(client, staff, engagement):
                       {"post": "yes"}).status_code == 403
     assert Engagement.objects.filter(pk=engagement.pk).exists()
     assert not Session.objects.exists()
+
+
+def test_the_admin_shows_pauses_and_changes_none(client, staff, engagement):
+    pause = factories.PauseFactory(engagement=engagement)
+    admin = _admin_client(client, staff)
+    assert admin.get(reverse("admin:engagements_pause_changelist")).status_code == 200
+    assert admin.get(reverse("admin:engagements_pause_add")).status_code == 403
+    before = (pause.starts_on, pause.ends_on)
+    admin.post(reverse("admin:engagements_pause_change", args=[pause.pk]),
+               {"starts_on": "2026-01-01", "ends_on": "2026-01-02", "reason": "other",
+                "status": "approved"})
+    pause.refresh_from_db()
+    assert (pause.starts_on, pause.ends_on) == before
+    assert admin.post(reverse("admin:engagements_pause_delete", args=[pause.pk]),
+                      {"post": "yes"}).status_code == 403
