@@ -12,11 +12,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Company, Location
-from engagements.models import CoachSelection, DiscoveryCall, Engagement, Session
+from engagements import actions
+from engagements.models import CoachSelection, DiscoveryCall, Engagement, Pause, Session
 from templates_app.models import EngagementKind, EngagementTemplate, ThresholdUnit
 
 User = get_user_model()
@@ -68,7 +68,11 @@ class Command(BaseCommand):
             created = 0
             for slug in ("northwind", "bluebird"):
                 created += self.populate(companies[slug], coaches, options["engagements"])
-        self.evaluate_progress()
+        # The history is played once, when the demo is loaded: played again on a later run
+        # (`make run` seeds every time), its first passes would meet today's statuses and
+        # record flips back in time.
+        self.evaluate_progress(history=bool(created))
+        self.pauses()
         self.print_sign_ins(provider_admin)
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created {created} demo engagements."))
@@ -232,7 +236,7 @@ class Command(BaseCommand):
                 sessions.append(Session(engagement=engagement, starts_at=starts_at,
                                         status=status, cancelled_at=cancelled_at))
 
-    def evaluate_progress(self):
+    def evaluate_progress(self, history=True):
         from tracking.evaluation import evaluate_companies
         from tracking.jobs import run_daily_evaluation
         from tracking.models import ProgressTransition
@@ -243,22 +247,50 @@ class Command(BaseCommand):
         # engagements that went off track during it are nudged, and the emails land under
         # var/mail/ for a first reader of `make run`, without anyone moving the clock.
         today = timezone.localdate()
-        for days_ago in range(HISTORY_DAYS, 0, -7):
+        for days_ago in range(HISTORY_DAYS, 0, -7) if history else ():
             evaluate_companies(today - dt.timedelta(days=days_ago),
                                cause=ProgressTransition.Cause.DAILY)
-        # The weekly passes see engagements launched between two of them as if they already
-        # ran (a real daily run never meets an engagement before its launch): their first
-        # flip is dated on the day they started, so no history comes before a start.
-        started_on = Engagement.objects.filter(pk=OuterRef("engagement_id")).values("started_on")
-        ProgressTransition.objects.filter(day__lt=F("engagement__started_on")).update(
-            day=Subquery(started_on[:1]))
+        # An engagement launched between two weekly passes is not tracked before its start
+        # (rule 8): the passes before it record nothing for it, as a real daily run would.
         for company in Company.objects.order_by("slug"):
             run_daily_evaluation(company, company.local_today())
         # Then everything once more for today (what the daily run does not pick, such as
         # engagements that started this week), so that every row shows today's status.
         counts = evaluate_companies(cause=ProgressTransition.Cause.DAILY)
         self.stdout.write(f"Progress: {counts.on_track} on track, {counts.off_track} off track, "
-                          f"{counts.not_tracked} not tracked.")
+                          f"{counts.paused} paused, {counts.not_tracked} not tracked.")
+
+    def pauses(self):
+        """
+        One engagement paused for leave, and a coach's request for a pause waiting for the
+        administrator, both coached by the demo coach: set through the actions, like anyone
+        would on the engagement page (audited, evaluated at once). Once only.
+        """
+        company = Company.objects.get(slug="northwind")
+        if Pause.objects.filter(engagement__company=company).exists():
+            return
+        today = company.local_today()
+        admin = User.objects.get(email="admin@northwind.example")
+        coach = User.objects.get(email="coach0@summit.example")
+        candidates = list(
+            Engagement.objects.filter(company=company, coach=coach, status=Engagement.Status.ACTIVE,
+                                      tracking_threshold_days__isnull=False,
+                                      started_on__lte=today - dt.timedelta(days=7))
+            .order_by("pk")[:2])
+        if len(candidates) < 2:
+            return
+        paused, asked = candidates
+        actions.do_pause_engagement(
+            paused, by=admin, starts_on=today - dt.timedelta(days=3),
+            ends_on=today + dt.timedelta(days=10), reason=Pause.Reason.LEAVE,
+            note="Parental leave; back on the 1st.")
+        actions.do_request_pause(
+            asked, by=coach, starts_on=today + dt.timedelta(days=14),
+            ends_on=today + dt.timedelta(days=20), reason=Pause.Reason.HOLIDAY,
+            note="Away for the school holidays.")
+        self.stdout.write(f"Pauses: {paused.coachee} paused until "
+                          f"{today + dt.timedelta(days=10):%-d %b}; {asked.coachee}'s coach "
+                          "asks for a pause.")
 
     def print_sign_ins(self, provider_admin):
         # Read back, not spelled out: the location administrator is made for the company's
