@@ -32,7 +32,7 @@ from types import SimpleNamespace
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import mailers
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -188,11 +188,39 @@ def _reply_to(nudge, items):
     return list(contacts) if len(contacts) == 1 else None
 
 
+class Group:
+    """
+    A recipient's nudges of one role and day in several companies, claimed together: one
+    email, grouped by company. Quacks like the Nudge its first one is, for composing,
+    recording (`pks`, one `claimed_at`) and logging.
+    """
+
+    def __init__(self, nudges):
+        self.nudges = nudges
+        first = nudges[0]
+        self.pk, self.pks = first.pk, [n.pk for n in nudges]
+        self.recipient, self.recipient_id = first.recipient, first.recipient_id
+        self.role, self.day, self.company = first.role, first.day, first.company
+        self.claimed_at = first.claimed_at
+        self.attempts = max(n.attempts for n in nudges)
+
+
+def groups_of(nudges):
+    """Claimed nudges as they are sent: one per (recipient, role, day), a Group if several."""
+    by_key = {}
+    for nudge in nudges:
+        # A weekly digest is its administrator's view of one company: never merged.
+        key = ((nudge.pk,) if nudge.role == Role.WEEKLY_DIGEST
+               else (nudge.recipient_id, nudge.role, nudge.day))
+        by_key.setdefault(key, []).append(nudge)
+    return [found[0] if len(found) == 1 else Group(found) for found in by_key.values()]
+
+
 def compose(nudge):
     """
-    The email for `nudge`, or None when there is nothing left it may say. Everything it says
-    (the reasons, the dates, the templates) is in its recipient's language, whoever's request
-    or job is sending it.
+    The email for `nudge` (or a Group), or None when there is nothing left it may say.
+    Everything it says (the reasons, the dates, the templates) is in its recipient's language,
+    whoever's request or job is sending it.
     """
     with translation.override(nudge.recipient.language_code):
         return _compose(nudge)
@@ -202,14 +230,23 @@ def _compose(nudge):
     if nudge.role == Role.WEEKLY_DIGEST:
         return compose_weekly(nudge, unsubscribe_url(nudge.recipient, nudge.role),
                               message_id_for(nudge))
-    items = list(digest_items(nudge))
+    if isinstance(nudge, Group):
+        sections = [(n.company, items) for n in nudge.nudges
+                    if (items := list(digest_items(n)))]
+        if len(sections) > 1:
+            return compose_companies(nudge, sections)
+        if not sections:
+            return None
+        company, items = sections[0]
+    else:
+        company, items = nudge.company, list(digest_items(nudge))
     if not items:
         return None
     reply_to = _reply_to(nudge, items)
     context = {
         "recipient": nudge.recipient,
         "reply_to_name": items[0]["contact"] if reply_to else None,
-        "company": nudge.company,
+        "company": company,
         "role": nudge.role,
         "day": nudge.day,
         "items": items,
@@ -227,34 +264,106 @@ def _compose(nudge):
     )
 
 
-def claim_due_nudges(limit=50, now=None):
-    """
-    Claims up to `limit` due nudges for this worker and commits the claim. SKIP LOCKED lets
-    concurrent senders take disjoint rows instead of queueing behind each other.
-    """
-    now = now or timezone.now()
-    due = Q(status=Nudge.Status.PENDING, next_attempt_at__lte=now) | Q(
+def compose_companies(group, sections):
+    """One digest for a recipient's engagements in several companies, a section for each."""
+    items = [row for _, rows in sections for row in rows]
+    context = {
+        "recipient": group.recipient,
+        "role": group.role,
+        "day": group.day,
+        "sections": [{"company": company, "items": rows} for company, rows in sections],
+        "count": len(items),
+        "companies": ", ".join(company.name for company, _ in sections),
+        "settings_url": settings.SITE_URL + reverse("notifications:settings"),
+    }
+    return build_email("digest-companies", to=group.recipient.email, context=context,
+                       headers={"Message-ID": message_id_for(group)},
+                       unsubscribe_url=unsubscribe_url(group.recipient, group.role))
+
+
+# Claiming takes whole groups: a recipient's nudges of one role and day, whatever their company
+# (DESIGN.md: "one email per recipient per role per day" holds across companies — a provider's
+# coach with engagements in two client companies gets one digest). Two senders must never split
+# a group, so claims are serialised per recipient: a claim locks the recipients' user rows
+# (FOR NO KEY UPDATE SKIP LOCKED: a recipient another sender is claiming is left to it), then
+# marks every claimable nudge of their due groups "sending", in one statement. The target row's
+# own status is tested in the UPDATE's WHERE, not only in its subquery: a row another sender
+# claimed after this statement's snapshot is re-checked there (PostgreSQL re-reads the updated
+# row under READ COMMITTED; a condition inside the subquery would be read from the snapshot).
+_CLAIM_SQL = """
+UPDATE {nudge} SET status = %(sending)s, claimed_at = %(now)s, attempts = attempts + 1
+ WHERE {claimable_self} AND id IN (
+       SELECT n.id FROM {nudge} n
+        WHERE n.recipient_id IN (
+              SELECT u.id FROM {user} u
+               WHERE u.id IN (SELECT d.recipient_id FROM {nudge} d WHERE {due_d}
+                               ORDER BY d.next_attempt_at, d.id LIMIT %(limit)s)
+                 FOR NO KEY UPDATE SKIP LOCKED)
+          AND {claimable_n}
+          AND EXISTS (SELECT 1 FROM {nudge} g
+                       WHERE g.recipient_id = n.recipient_id AND g.role = n.role
+                         AND g.day = n.day AND {due_g}))
+RETURNING id
+"""
+_DUE = ("(({x}.status = %(pending)s AND {x}.next_attempt_at <= %(now)s)"
+        " OR ({x}.status = %(sending)s AND {x}.claimed_at < %(expired)s))")
+# A group's other nudges go with the due one, even one waiting for its next attempt.
+_CLAIMABLE = ("({x}.status = %(pending)s"
+              " OR ({x}.status = %(sending)s AND {x}.claimed_at < %(expired)s))")
+
+
+def _due(now):
+    return Q(status=Nudge.Status.PENDING, next_attempt_at__lte=now) | Q(
         status=Nudge.Status.SENDING, claimed_at__lt=now - LEASE
     )
+
+
+def claim_due_nudges(limit=50, now=None):
+    """
+    Claims the due nudges of up to `limit` recipients' groups for this worker and commits the
+    claim; returns their ids. SKIP LOCKED lets concurrent senders take disjoint recipients
+    instead of queueing behind each other.
+    """
+    now = now or timezone.now()
+    if connection.vendor != "postgresql":
+        return _claim_one_process(limit, now)
+    params = {"now": now, "expired": now - LEASE, "limit": limit,
+              "pending": str(Nudge.Status.PENDING), "sending": str(Nudge.Status.SENDING)}
+    sql = _CLAIM_SQL.format(
+        nudge=Nudge._meta.db_table, user=Nudge.recipient.field.related_model._meta.db_table,
+        due_d=_DUE.format(x="d"), due_g=_DUE.format(x="g"), claimable_n=_CLAIMABLE.format(x="n"),
+        claimable_self=_CLAIMABLE.format(x=Nudge._meta.db_table))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _claim_one_process(limit, now):
+    # The embedded SQLite default: one process sends, so there is no other sender to race.
     with transaction.atomic():
-        ids = list(
-            Nudge.objects.select_for_update(skip_locked=True)
-            .filter(due)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if ids:
-            Nudge.objects.filter(pk__in=ids).update(
-                status=Nudge.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-            )
+        due = Nudge.objects.filter(_due(now)).order_by("next_attempt_at", "pk")[:limit]
+        groups = {(n.recipient_id, n.role, n.day)
+                  for n in due.only("recipient_id", "role", "day")}
+        if not groups:
+            return []
+        claimable = Q(status=Nudge.Status.PENDING) | Q(status=Nudge.Status.SENDING,
+                                                        claimed_at__lt=now - LEASE)
+        ids = [n.pk for n in Nudge.objects.filter(
+                   claimable, recipient_id__in={r for r, _, _ in groups})
+               .only("recipient_id", "role", "day")
+               if (n.recipient_id, n.role, n.day) in groups]
+        Nudge.objects.filter(pk__in=ids).update(
+            status=Nudge.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     return ids
 
 
 def _record(nudge, **fields):
     # Conditional on our claim: if the lease ran out and another worker took the row, the
-    # later outcome wins and ours is not written over it.
+    # later outcome wins and ours is not written over it. `nudge` may be a group (Group): its
+    # nudges were claimed together, with one claimed_at, and share their outcome.
     return Nudge.objects.filter(
-        pk=nudge.pk, status=Nudge.Status.SENDING, claimed_at=nudge.claimed_at
+        pk__in=getattr(nudge, "pks", [nudge.pk]), status=Nudge.Status.SENDING,
+        claimed_at=nudge.claimed_at
     ).update(**fields)
 
 
@@ -269,7 +378,7 @@ def _retry_later(nudge, error, permanent=False):
 
 
 def send_nudge(nudge, connection):
-    """Sends one claimed nudge and records the outcome. Returns its new status."""
+    """Sends one claimed nudge (or Group) and records the outcome. Returns its new status."""
     now = timezone.now()
     opted_out = NudgePreference.objects.filter(
         user_id=nudge.recipient_id, role=nudge.role, enabled=False
@@ -317,18 +426,20 @@ def send_due_nudges(batch_size=50):
             nudges = (Nudge.objects.filter(pk__in=ids)
                       .select_related("recipient__company", "company")
                       .prefetch_related("recipient__administered_locations"))
-            for nudge in nudges.order_by("pk"):
+            for group in groups_of(nudges.order_by("pk")):
                 try:
-                    status = send_nudge(nudge, connection)
+                    status = send_nudge(group, connection)
                 except Exception as error:
                     # A bug in composing one digest must not stop the others: it is retried
                     # like a provider error, then left failed for someone to look at.
-                    logger.exception("nudge_error", extra={"nudge": nudge.pk, "run": run})
-                    status = _retry_later(nudge, error)
-                counts[status] = counts.get(status, 0) + 1
-                metrics.nudge_attempted(nudge.role, status)
-                company = per_company.setdefault((nudge.company.slug, nudge.day), {})
-                company[status] = company.get(status, 0) + 1
+                    logger.exception("nudge_error", extra={"nudge": group.pk, "run": run})
+                    status = _retry_later(group, error)
+                # Counted per nudge (per company and day), whether sent alone or grouped.
+                for nudge in getattr(group, "nudges", [group]):
+                    counts[status] = counts.get(status, 0) + 1
+                    metrics.nudge_attempted(nudge.role, status)
+                    company = per_company.setdefault((nudge.company.slug, nudge.day), {})
+                    company[status] = company.get(status, 0) + 1
     finally:
         connection.close()
     for (slug, day), statuses in sorted(per_company.items()):
