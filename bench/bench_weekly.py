@@ -1,0 +1,211 @@
+"""
+Benchmark of the weekly programme digest (issue 15): building the digests of every
+administrator of 500 companies, and composing them.
+
+    scripts/services.sh start /tmp/optify-bench && source /tmp/optify-bench/env
+    .venv/bin/python bench/bench_weekly.py                      # 20,000 then 100,000
+    .venv/bin/python bench/bench_weekly.py --sizes 2000 --companies 50   # quick
+    .venv/bin/python bench/bench_weekly.py --compose 150   # composing a sample of 150 digests
+
+For each size N it (re)seeds the database `optify_bench_weekly` (never `optify_bench`) with
+500 companies in UTC, each with two locations, a global administrator and two location
+administrators (one per location), 20 coaches, and N/500 running engagements per company
+with a coachee each: 60 % on track (a tenth of them going off track within the week), 30 %
+off track (a third of those since last week, with their flip), 10 % paused; a tenth of the
+on-track ones came back on track last week. Seeding is INSERT ... SELECT generate_series.
+
+Then, at Monday 2026-03-23 08:30 UTC (every company's Monday 08:00 has come):
+1. building: `build_due_weekly_digests(now)` — the outbox rows of every administrator of
+   every company, in one transaction as the hourly task does; queries and time;
+2. composing: `sender.compose(nudge)` for every digest built (its summary through the gate,
+   rendering subject, text and HTML, and the MIME bytes); queries per digest and time.
+Queries must not grow with N.
+"""
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from seed import ensure_database, setup_django  # noqa: E402
+
+MONDAY = dt.date(2026, 3, 23)
+NOW = dt.datetime(2026, 3, 23, 8, 30, tzinfo=dt.UTC)
+COACHES = 20
+
+SEED_SQL = """
+TRUNCATE accounts_company, accounts_location, accounts_user, templates_app_engagementtemplate,
+         engagements_engagement, tracking_evaluationrun, tracking_progresstransition,
+         notifications_nudge, notifications_nudgeitem, notifications_nudgepreference
+         RESTART IDENTITY CASCADE;
+
+INSERT INTO accounts_company (id, name, slug, timezone, plan, created_at)
+SELECT c, 'Weekly Company ' || c, 'weekly-' || c, 'UTC', 'enterprise', now()
+  FROM generate_series(1, %(companies)s) c;
+
+-- Two locations per company: 2c - 1 and 2c.
+INSERT INTO accounts_location (id, company_id, name)
+SELECT l, (l + 1) / 2, 'Location ' || l FROM generate_series(1, 2 * %(companies)s) l;
+
+-- Users: global administrators 1..C; location administrators C+1..3C (one per location);
+-- coaches; one coachee per engagement.
+INSERT INTO accounts_user (id, password, is_superuser, email, full_name, status,
+                           is_global_admin, is_staff, date_joined, preferences, company_id)
+SELECT c, '!', false, 'admin' || c || '@weekly.test', 'Admin ' || c, 'active', true, false,
+       now(), '{}', c
+  FROM generate_series(1, %(companies)s) c;
+INSERT INTO accounts_user (id, password, is_superuser, email, full_name, status,
+                           is_global_admin, is_staff, date_joined, preferences, company_id)
+SELECT %(companies)s + l, '!', false, 'location' || l || '@weekly.test', 'Location admin ' || l,
+       'active', false, false, now(), '{}', (l + 1) / 2
+  FROM generate_series(1, 2 * %(companies)s) l;
+INSERT INTO accounts_user_administered_locations (user_id, location_id)
+SELECT %(companies)s + l, l FROM generate_series(1, 2 * %(companies)s) l;
+INSERT INTO accounts_user (id, password, is_superuser, email, full_name, status,
+                           is_global_admin, is_staff, date_joined, preferences, company_id)
+SELECT %(first_coach)s + k, '!', false, 'coach' || k || '@weekly.test', 'Coach ' || k,
+       'active', false, false, now(), '{}', (k - 1) / %(coaches)s + 1
+  FROM generate_series(1, %(companies)s * %(coaches)s) k;
+INSERT INTO accounts_user (id, password, is_superuser, email, full_name, status,
+                           is_global_admin, is_staff, date_joined, preferences, company_id)
+SELECT %(first_coachee)s + e, '!', false, 'coachee' || e || '@weekly.test',
+       'Coachee ' || lpad(e::text, 7, '0'), 'active', false, false, now(), '{}',
+       (e - 1) %% %(companies)s + 1
+  FROM generate_series(1, %(engagements)s) e;
+
+INSERT INTO templates_app_engagementtemplate
+       (id, name, kind, description, tracking_threshold_days, tracking_threshold_unit,
+        offtrack_notifications_enabled, created_at, updated_at, company_id)
+SELECT c, 'Leadership 1:1', 'one_on_one', '', 21, 'days', true, now(), now(), c
+  FROM generate_series(1, %(companies)s) c;
+
+-- Engagement e: company (e - 1) %% C + 1, location alternating; progress by e %% 10.
+INSERT INTO engagements_engagement
+       (id, kind, status, created_at, launched_at, started_on, end_reason, end_note,
+        tracking_threshold_days, offtrack_notifications_enabled, progress, off_track_since,
+        goes_off_track_on, paused_until, last_activity_on, coach_id, coachee_id, company_id,
+        owner_id, template_id, location_id)
+SELECT e, 'one_on_one', 'active', now(), now(), %(started)s, '', '', 21, true,
+       CASE WHEN e %% 10 < 6 THEN 'on_track' WHEN e %% 10 < 9 THEN 'off_track'
+            ELSE 'paused' END,
+       CASE WHEN e %% 10 BETWEEN 6 AND 8
+            THEN %(monday)s::date - 1 - (e / 10) %% 30 END,
+       CASE WHEN e %% 10 < 6 THEN %(monday)s::date + (e / 10) %% 70 END,
+       CASE WHEN e %% 10 = 9 THEN %(monday)s::date + 5 END,
+       %(started)s,
+       %(first_coach)s + ((e - 1) %% %(companies)s) * %(coaches)s
+           + ((e - 1) / %(companies)s) %% %(coaches)s + 1,
+       %(first_coachee)s + e, (e - 1) %% %(companies)s + 1, (e - 1) %% %(companies)s + 1,
+       (e - 1) %% %(companies)s + 1,
+       2 * ((e - 1) %% %(companies)s) + 1 + ((e - 1) / %(companies)s) %% 2
+  FROM generate_series(1, %(engagements)s) e;
+
+-- Last week's flips: those off track since last week, and a tenth of the on-track ones back.
+INSERT INTO tracking_progresstransition (engagement_id, company_id, from_status, to_status, day,
+                                         cause, created_at, awaits_outbox)
+SELECT id, company_id, 'on_track', 'off_track', off_track_since, 'daily', now(), false
+  FROM engagements_engagement WHERE off_track_since >= %(monday)s::date - 7
+UNION ALL
+SELECT id, company_id, 'off_track', 'on_track', %(monday)s::date - 3, 'session', now(), false
+  FROM engagements_engagement WHERE progress = 'on_track' AND id %% 100 < 10;
+
+SELECT setval(pg_get_serial_sequence('accounts_company', 'id'), %(companies)s);
+SELECT setval(pg_get_serial_sequence('accounts_location', 'id'), 2 * %(companies)s);
+SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), %(first_coachee)s + %(engagements)s);
+SELECT setval(pg_get_serial_sequence('templates_app_engagementtemplate', 'id'), %(companies)s);
+SELECT setval(pg_get_serial_sequence('engagements_engagement', 'id'), %(engagements)s);
+"""
+
+
+def weekly_database_url(url=None):
+    if url:
+        return url
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        sys.exit("Set DATABASE_URL (`source /tmp/optify-bench/env`) or pass --database-url.")
+    return urlunsplit(urlsplit(base)._replace(path="/optify_bench_weekly"))
+
+
+def seed(engagements, companies):
+    from django.db import connection
+
+    params = {"companies": companies, "coaches": COACHES, "engagements": engagements,
+              "first_coach": 3 * companies, "first_coachee": companies * (3 + COACHES),
+              "monday": MONDAY, "started": MONDAY - dt.timedelta(days=90)}
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        for statement in SEED_SQL.split(";\n"):
+            if statement.strip():
+                cursor.execute(statement, params)
+        cursor.execute("VACUUM ANALYZE")
+    return time.monotonic() - started
+
+
+def bench(engagements, companies, sample):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications import sender
+    from notifications.models import Nudge, Role
+    from notifications.weekly import build_due_weekly_digests
+
+    seconds = seed(engagements, companies)
+    print(f"\n== {engagements:,} engagements, {companies} companies (seeded in {seconds:.0f} s)")
+
+    started, cpu = time.monotonic(), time.process_time()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        built = build_due_weekly_digests(NOW)
+    building = time.monotonic() - started, time.process_time() - cpu
+    digests = sum(built.values())
+    print(f"build: {digests} digests for {len(built)} companies, "
+          f"{len(queries.captured_queries)} queries, {building[0]:.1f} s "
+          f"(CPU {building[1]:.1f} s), load {os.getloadavg()[0]:.1f}")
+
+    nudges = list(Nudge.objects.filter(role=Role.WEEKLY_DIGEST)
+                  .select_related("recipient", "company")
+                  .prefetch_related("recipient__administered_locations").order_by("pk"))
+    if sample:  # every k-th digest, global and location administrators alike
+        nudges = nudges[::max(1, len(nudges) // sample)][:sample]
+    per_digest, size = set(), 0
+    started, cpu = time.monotonic(), time.process_time()
+    for nudge in nudges:
+        with CaptureQueriesContext(connection) as queries:
+            message = sender.compose(nudge)
+        per_digest.add(len(queries.captured_queries))
+        size = max(size, len(message.message().as_bytes()))
+    composing = time.monotonic() - started, time.process_time() - cpu
+    print(f"compose: {len(nudges)} digests, queries per digest {sorted(per_digest)}, "
+          f"{composing[0]:.1f} s (CPU {composing[1]:.1f} s; "
+          f"{composing[0] / max(len(nudges), 1) * 1000:.0f} ms each), largest {size:,} bytes, "
+          f"load {os.getloadavg()[0]:.1f}")
+    print(f"in all: {building[0] + composing[0]:.1f} s"
+          + (f" (composing a sample of {len(nudges)} of {digests})" if sample else ""))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--companies", type=int, default=500)
+    parser.add_argument("--compose", type=int, default=0,
+                        help="compose a sample of this many digests (default: all)")
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    url = weekly_database_url(args.database_url)
+    ensure_database(url)
+    setup_django(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(f"load average at start: {Path('/proc/loadavg').read_text().strip()}")
+    for size in args.sizes:
+        bench(size, args.companies, args.compose)
+    print(f"load average at end: {Path('/proc/loadavg').read_text().strip()}")
+
+
+if __name__ == "__main__":
+    main()
