@@ -9,18 +9,25 @@ OPTIFY_FAULT_MARKER=path
     written (with the worker's pid) when the pause starts: the test waits for it.
 OPTIFY_FAULT_RELEASE=path
     the pause ends once this file exists (never, if unset: the test kills the worker).
+OPTIFY_FAULT_PAUSE_AT=weekly_built
+    pause inside the weekly digests' transaction, after the digests are written and before
+    COMMIT.
+OPTIFY_FAULT_NOW=ISO datetime
+    the moment the weekly digests are built for (a Monday after 08:00), whatever the clock.
 
 `PausingSMTPBackend` is a real SMTP mail backend that pauses the same way just before handing
 its `pause_before`-th message to the server (MAILERS OPTIONS, set through ANYMAIL_BACKEND and
 ANYMAIL_OPTIONS in the worker's environment).
 """
 
+import datetime
 import os
 import time
 from pathlib import Path
 
 from django.core.mail.backends.smtp import EmailBackend
 
+import notifications.tasks
 from tracking.signals import evaluation_committing
 
 
@@ -38,6 +45,20 @@ if os.environ.get("OPTIFY_FAULT_PAUSE_AT") == "evaluation_committing":
     # Connected after the apps' receivers (django.setup() ran before -I modules are imported),
     # so the outbox has been written into the transaction when the pause starts.
     evaluation_committing.connect(_pause_in_evaluation, dispatch_uid="tests.faults.pause")
+
+
+if os.environ.get("OPTIFY_FAULT_NOW"):
+    _build_due_weekly_digests = notifications.tasks.build_due_weekly_digests
+
+    def _build_weekly_then_maybe_pause(now=None):
+        built = _build_due_weekly_digests(
+            datetime.datetime.fromisoformat(os.environ["OPTIFY_FAULT_NOW"]))
+        if os.environ.get("OPTIFY_FAULT_PAUSE_AT") == "weekly_built":
+            pause(os.environ["OPTIFY_FAULT_MARKER"], os.environ.get("OPTIFY_FAULT_RELEASE"))
+        return built
+
+    # The task looks the function up in its module when it runs.
+    notifications.tasks.build_due_weekly_digests = _build_weekly_then_maybe_pause
 
 
 class PausingSMTPBackend(EmailBackend):

@@ -17,6 +17,7 @@ one line per failure — the URL and the traceback — and exits 1 if there is a
 must answer 200.
 """
 
+import datetime as dt
 import os
 import re
 import sys
@@ -109,6 +110,7 @@ def arguments_for(name, params, objects):
                "reports": objects["saved_view"]}.get(name.split(":")[0]),
         "session_pk": objects.get("session"),
         "call_pk": objects.get("call"),
+        "pause_pk": objects.get("pause"),
         "table": EngagementTable.__name__,
         "token": "not-a-valid-token",
         "uidb64": "x",
@@ -195,6 +197,8 @@ def walk(label, email, password, thorough=False):
         else None,
         "call": engagement.discovery_calls.values_list("pk", flat=True).first() if engagement
         else None,
+        "pause": engagement.pauses.values_list("pk", flat=True).first() if engagement
+        else None,
     }
 
     # Pages this role must be able to open.
@@ -253,6 +257,13 @@ def walk(label, email, password, thorough=False):
     if is_admin and engagement:
         fetch(client, label, reverse("engagements:bulk_action"), "post",
               {"pk": [engagement.pk], "action": "end_early"})
+    if is_admin and engagement and engagement.can_manage and engagement.is_running:
+        # A pause, through its action, on SQLite: far enough ahead to overlap nothing.
+        first = engagement.company.local_today() + dt.timedelta(
+            days=400 + 2 * engagement.pauses.count())
+        fetch(client, label, reverse("engagements:pause", args=[engagement.pk]), "post",
+              {"starts_on": first.isoformat(), "ends_on": first.isoformat(),
+               "reason": "holiday", "note": "smoke"}, expect={302})
     fetch(client, label, reverse("engagements:list"), expect={200})
 
 
