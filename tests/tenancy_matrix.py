@@ -96,6 +96,25 @@ def call(ctx):
     return [ctx.engagement.pk, factories.DiscoveryCallFactory(engagement=ctx.engagement).pk]
 
 
+def pause(status):
+    """The standing engagement and a pause of it, far ahead: approved, or a coach's request."""
+
+    def make(ctx):
+        import datetime as dt
+
+        from tests import factories
+
+        made = factories.PauseFactory(engagement=ctx.engagement, status=status,
+                                      starts_on=dt.date(2030, 2, 1), ends_on=dt.date(2030, 2, 5),
+                                      requested_by=ctx.engagement.coach)
+        return [ctx.engagement.pk, made.pk]
+
+    return make
+
+
+PAUSE_DAYS = {"starts_on": "2030-01-01", "ends_on": "2030-01-05", "reason": "leave"}
+
+
 MATRIX = {
     # Project and accounts.
     # Each person's home (issue 19): the standing engagement is off track since 23 March; its
@@ -167,6 +186,24 @@ MATRIX = {
         method="post"),
     "engagements:session_notes": Entry(
         expect(C=200, G=403, L=403, P=403, CE=403, OL=404, O=404, A=302), args=session),
+    # Pauses (issue 15): managers pause, change, end, answer; the coach asks (302, done); the
+    # coachee and the coach company's admin read only (403).
+    "engagements:pause": Entry(
+        expect(G=302, L=302, C=302, P=403, CE=403, OL=404, O=404, A=302), args=eng,
+        method="post", data=PAUSE_DAYS),
+    "engagements:change_pause": Entry(
+        expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302),
+        args=pause("approved"), method="post",
+        data={**PAUSE_DAYS, "starts_on": "2030-02-01", "ends_on": "2030-02-06"}),
+    "engagements:end_pause": Entry(
+        expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302),
+        args=pause("approved"), method="post"),
+    "engagements:approve_pause": Entry(
+        expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302),
+        args=pause("requested"), method="post"),
+    "engagements:decline_pause": Entry(
+        expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302),
+        args=pause("requested"), method="post"),
     # Discovery calls: managers only, and only while coach matching (302 with why, here).
     "engagements:complete_call": Entry(
         expect(G=302, L=302, C=403, P=403, CE=403, OL=404, O=404, A=302), args=call,
