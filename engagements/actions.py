@@ -240,14 +240,18 @@ def _audit(action, by, engagement, **changes):
                              engagement=engagement, **changes)
 
 
-def _follow(action, by, engagement, *, transition=None, changes=None):
-    """Steps 7 and 8: tell billing (and any receiver) now, and what follows after commit."""
+def _follow(action, by, engagement, *, transition=None, changes=None, event=None):
+    """
+    Steps 7 and 8: tell billing (and any receiver) now, and what follows after commit.
+    `event` is the session or discovery call the action changed, if any (webhooks and
+    calendar invitations name it).
+    """
     changes = changes or {}
     engagement_changed.send(sender=Engagement, action=action, engagement=engagement, by=by,
-                            changes=changes, transition=transition)
+                            changes=changes, transition=transition, event=event)
     transaction.on_commit(lambda: engagement_change_committed.send(
         sender=Engagement, action=action, engagement=engagement, by=by, changes=changes,
-        transition=transition))
+        transition=transition, event=event))
 
 
 def _now(now):
@@ -283,10 +287,16 @@ def validate_ahead(starts_at, now=None):
 
 
 @transaction.atomic
-def do_schedule_session(engagement, *, by, starts_at, duration_minutes=60, now=None):
+def do_schedule_session(engagement, *, by, starts_at, duration_minutes=60, now=None,
+                        calendar_feed=None, calendar_uid=""):
+    """
+    Schedule a session. `calendar_feed` and `calendar_uid`: it was booked outside Optify, and
+    read from that connected calendar (engagements/calendars.py).
+    """
     engagement = _lock(by, engagement, SCHEDULE_SESSION)
     return _create_session(engagement, by=by, starts_at=starts_at,
-                           duration_minutes=duration_minutes, now=now)
+                           duration_minutes=duration_minutes, now=now,
+                           calendar_feed=calendar_feed, calendar_uid=calendar_uid)
 
 
 @transaction.atomic
@@ -298,13 +308,18 @@ def do_book_session(engagement, *, by, starts_at, duration_minutes=60, now=None)
                            duration_minutes=duration_minutes, now=now, booked_by="coachee")
 
 
-def _create_session(engagement, *, by, starts_at, duration_minutes, now, **changes):
+def _create_session(engagement, *, by, starts_at, duration_minutes, now, calendar_feed=None,
+                    calendar_uid="", **changes):
     validate_start(engagement, starts_at)
     session = Session.objects.create(engagement=engagement, starts_at=starts_at,
-                                     duration_minutes=duration_minutes)
+                                     duration_minutes=duration_minutes,
+                                     calendar_feed=calendar_feed, calendar_uid=calendar_uid)
+    if calendar_uid:
+        changes["from_calendar"] = True
     _audit(Action.SESSION_SCHEDULED, by, engagement, starts_at=_local(session), **changes)
     transition = _evaluate(engagement, Cause.SESSION, now)
-    _follow(Action.SESSION_SCHEDULED, by, engagement, transition=transition, changes=changes)
+    _follow(Action.SESSION_SCHEDULED, by, engagement, transition=transition, changes=changes,
+            event=session)
     return session
 
 
@@ -319,7 +334,7 @@ def do_schedule_discovery_call(engagement, *, by, starts_at, coach, duration_min
     _audit(Action.DISCOVERY_CALL_SCHEDULED, by, engagement, starts_at=_local(call),
            coach=str(coach))
     transition = _evaluate(engagement, Cause.DISCOVERY_CALL, now)
-    _follow(Action.DISCOVERY_CALL_SCHEDULED, by, engagement, transition=transition)
+    _follow(Action.DISCOVERY_CALL_SCHEDULED, by, engagement, transition=transition, event=call)
     return call
 
 
@@ -333,7 +348,7 @@ _EVENTS = {
 }
 
 
-def _move(model, event, *, by, starts_at, now=None):
+def _move(model, event, *, by, starts_at, duration_minutes=None, now=None):
     rule, cause, moved, _cancelled, _completed, what = _EVENTS[model]
     engagement, event = _lock_event(model, event, by, rule)
     if event.status == EventStatus.CANCELLED:
@@ -341,14 +356,17 @@ def _move(model, event, *, by, starts_at, now=None):
                             % {"what": what})
     validate_start(engagement, starts_at)
     before = event.starts_at
-    if before == starts_at:
+    duration = duration_minutes or event.duration_minutes
+    if before == starts_at and duration == event.duration_minutes:
         return event
     event.starts_at = starts_at
-    event.save(update_fields=["starts_at"])
+    event.duration_minutes = duration
+    event.calendar_sequence += 1  # the invitation's update replaces what calendars hold
+    event.save(update_fields=["starts_at", "duration_minutes", "calendar_sequence"])
     changes = {"from": before.isoformat(), "to": starts_at.isoformat()}
     _audit(moved, by, engagement, **changes)
     transition = _evaluate(engagement, cause, now)
-    _follow(moved, by, engagement, transition=transition, changes=changes)
+    _follow(moved, by, engagement, transition=transition, changes=changes, event=event)
     return event
 
 
@@ -367,11 +385,12 @@ def _cancel(model, event, *, by, reason="", now=None, rule=None):
     # A future event's cancellation day is activity (rule 3): the moment it happened.
     event.cancelled_at = _now(now)
     event.cancel_reason = reason
-    event.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    event.calendar_sequence += 1
+    event.save(update_fields=["status", "cancelled_at", "cancel_reason", "calendar_sequence"])
     changes = {"starts_at": _local(event), **({"reason": reason} if reason else {})}
     _audit(cancelled, by, engagement, **changes)
     transition = _evaluate(engagement, cause, now)
-    _follow(cancelled, by, engagement, transition=transition, changes=changes)
+    _follow(cancelled, by, engagement, transition=transition, changes=changes, event=event)
     return event
 
 
@@ -391,14 +410,15 @@ def _complete(model, event, *, by, now=None):
     changes = {"starts_at": _local(event)}
     _audit(completed, by, engagement, **changes)
     transition = _evaluate(engagement, cause, now)
-    _follow(completed, by, engagement, transition=transition, changes=changes)
+    _follow(completed, by, engagement, transition=transition, changes=changes, event=event)
     return event
 
 
 @transaction.atomic
-def do_move_session(session, *, by, starts_at, now=None):
+def do_move_session(session, *, by, starts_at, duration_minutes=None, now=None):
     """Reschedule a session (also to the earlier day it really took place)."""
-    return _move(Session, session, by=by, starts_at=starts_at, now=now)
+    return _move(Session, session, by=by, starts_at=starts_at,
+                 duration_minutes=duration_minutes, now=now)
 
 
 @transaction.atomic

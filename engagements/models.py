@@ -262,6 +262,9 @@ class ScheduledEvent(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # RFC 5545's SEQUENCE of the invitation (engagements/invites.py): each move or
+    # cancellation raises it, so calendars take the update over what they hold.
+    calendar_sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         abstract = True
@@ -288,10 +291,21 @@ class Session(ScheduledEvent):
     # them (not even administrators): coaching is confidential.
     notes = models.TextField(blank=True)
     notes_shared = models.BooleanField(default=False)
+    # Booked outside Optify: read from a connected calendar feed (engagements/calendars.py).
+    # The event's UID, and for one occurrence of a recurring event its RECURRENCE-ID.
+    calendar_feed = models.ForeignKey(
+        "engagements.CalendarFeed", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="sessions",
+    )
+    calendar_uid = models.CharField(max_length=400, blank=True, default="")
 
     class Meta(ScheduledEvent.Meta):
         default_related_name = "sessions"
-        indexes = [models.Index(fields=["engagement", "starts_at"], name="session_eng_starts")]
+        indexes = [
+            models.Index(fields=["engagement", "starts_at"], name="session_eng_starts"),
+            models.Index(fields=["calendar_feed", "calendar_uid"], name="session_from_calendar",
+                         condition=~Q(calendar_uid="")),
+        ]
         constraints = ScheduledEvent.event_constraints("session")
 
     def __str__(self):
@@ -460,3 +474,48 @@ class AuditEvent(models.Model):
             action=action, actor=actor, actor_name=str(actor) if actor else "",
             company=company, engagement=engagement, template=template, changes=changes,
         )
+
+
+class CalendarFeed(models.Model):
+    """
+    A calendar a coach (or a company administrator) connected on Settings: its iCalendar
+    address is read periodically and the events whose attendees include a coachee of one of
+    their running engagements become sessions "from calendar" (engagements/calendars.py).
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    url = models.URLField(max_length=2000)
+    etag = models.CharField(max_length=400, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # The first failure since the last success; its owner is told after a day of them.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    failure_notified_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    events_seen = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"Calendar of {self.owner}"
+
+
+class CalendarToken(models.Model):
+    """
+    The secret of a user's private calendar feed (their sessions and discovery calls as an
+    .ics address to subscribe to). Only its SHA-256 is stored; a new one replaces the old.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Calendar feed of {self.user}"

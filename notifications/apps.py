@@ -5,7 +5,8 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from engagements.signals import engagement_change_committed
+        from engagements.signals import engagement_change_committed, engagement_changed
+        from notifications import webhooks
         from notifications.outbox import on_evaluation_committing, on_progress_flipped
         from notifications.pauses import on_engagement_change_committed
         from tracking.signals import evaluation_committing, progress_flipped
@@ -21,3 +22,9 @@ class NotificationsConfig(AppConfig):
         engagement_change_committed.connect(on_engagement_change_committed,
                                             dispatch_uid="notifications.pause_answer")
 
+        # Webhooks' outbox, likewise in the transaction of the change: the actions' changes
+        # and the daily run's flips (notifications/webhooks.py).
+        engagement_changed.connect(webhooks.on_engagement_changed,
+                                   dispatch_uid="notifications.webhooks.changes")
+        evaluation_committing.connect(webhooks.on_evaluation_committing,
+                                      dispatch_uid="notifications.webhooks.daily")

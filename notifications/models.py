@@ -16,6 +16,8 @@ class Role(models.TextChoices):
     EARLY_WARNING = "early_warning", _("Early warnings")
     # The administrators' weekly programme digest (notifications/weekly.py), likewise.
     WEEKLY_DIGEST = "weekly_digest", _("Weekly programme digest")
+    # Session emails carrying calendar invitations (engagements/invites.py), on by default.
+    CALENDAR_INVITES = "calendar_invites", _("Calendar invitations")
 
 
 class NudgePreference(models.Model):
@@ -120,3 +122,138 @@ class NudgeItem(models.Model):
 
     def __str__(self):
         return f"{self.nudge_id}: engagement {self.engagement_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Webhooks (notifications/webhooks.py): a company's endpoints, the events owed to them (the
+# outbox, written in the transaction of the change) and each delivery's log.
+
+
+class WebhookEventType(models.TextChoices):
+    PROGRESS_CHANGED = "engagement.progress_changed", _("Progress changed (on/off track)")
+    PAUSED = "engagement.paused", _("Engagement paused")
+    RESUMED = "engagement.resumed", _("Engagement resumed after a pause")
+    ENDED = "engagement.ended", _("Engagement ended early")
+    COMPLETED = "engagement.completed", _("Engagement completed")
+    SESSION_SCHEDULED = "session.scheduled", _("Session scheduled")
+    SESSION_MOVED = "session.moved", _("Session moved")
+    SESSION_CANCELLED = "session.cancelled", _("Session cancelled")
+    SESSION_COMPLETED = "session.completed", _("Session held")
+    TEST = "webhook.test", _("Test event")
+
+
+class WebhookEndpoint(models.Model):
+    """
+    Where a company wants its events POSTed. `events` is stored as ",a,b," so that the outbox's
+    INSERT ... SELECT can match a type with LIKE on both engines (JSON containment differs).
+    The secret signs every payload (Standard Webhooks): it is shown once, when created; it is
+    kept in clear because signing needs it, like every Standard Webhooks sender.
+    """
+
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    events = models.CharField(max_length=1000)
+    secret = models.CharField(max_length=100)
+    is_enabled = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    # The first failure since the last success: failing for FAILING_DAYS disables it.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["company", "is_enabled"], name="webhook_company_enabled")]
+
+    def __str__(self):
+        return self.url
+
+    @property
+    def event_types(self):
+        return [t for t in self.events.split(",") if t]
+
+    @event_types.setter
+    def event_types(self, types):
+        self.events = "," + ",".join(sorted(set(types))) + ","
+
+    def listens_to(self, event_type):
+        return f",{event_type}," in self.events
+
+
+class WebhookMessage(models.Model):
+    """
+    One event, as the outbox holds it: written in the transaction of the change (an action,
+    or the daily evaluation's INSERT ... SELECT). `msg_id` is the `webhook-id` every delivery
+    and retry of it carries, so a receiver de-duplicates on it. The payload is composed at its
+    first delivery and then kept, so that retries and resends send the same body.
+    """
+
+    msg_id = models.CharField(max_length=40, unique=True)
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=60, choices=WebhookEventType)
+    engagement = models.ForeignKey(
+        "engagements.Engagement", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+",
+    )
+    transition = models.ForeignKey(
+        "tracking.ProgressTransition", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    session = models.ForeignKey(
+        "engagements.Session", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    data = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(null=True, blank=True)
+    occurred_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"{self.type} {self.msg_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One message to one endpoint: the delivery log's row, and the sender's work item."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    message = models.ForeignKey(WebhookMessage, on_delete=models.CASCADE,
+                                related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE,
+                                 related_name="deliveries")
+    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING,
+                              db_default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    next_attempt_at = models.DateTimeField(db_default=Now())
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="", db_default="")
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            # Exactly one delivery per event id and endpoint, however often the outbox is built.
+            models.UniqueConstraint(fields=["message", "endpoint"], name="webhook_delivery_once"),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="webhook_delivery_due",
+                         condition=Q(status__in=["pending", "sending"])),
+        ]
+
+    def __str__(self):
+        return f"{self.message} to {self.endpoint_id}: {self.status}"

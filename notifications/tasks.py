@@ -6,6 +6,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from notifications.outbox import hand_over_flips
 from notifications.sender import send_due_nudges
+from notifications.webhooks import deliver_due
 from notifications.weekly import build_due_weekly_digests
 
 logger = logging.getLogger("notifications.sender")
@@ -59,3 +60,22 @@ def build_weekly_digests():
     logger.info("weekly_digests_built",
                 extra={"companies": len(built), "new": sum(built.values())})
     return built
+
+
+@shared_task(
+    name="notifications.deliver_webhooks", ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError), retry_backoff=1, retry_backoff_max=60,
+    max_retries=5,
+)
+def deliver_webhooks():
+    """Delivers every due webhook (notifications/webhooks.py): after each change, and by beat."""
+    return deliver_due()
+
+
+def enqueue_webhooks():
+    """Queues the webhook sender now; a broker that is down leaves it to beat (as above)."""
+    try:
+        deliver_webhooks.delay()
+    except BrokerError as error:
+        logger.warning("webhooks_enqueue_failed",
+                       extra={"error": type(error).__name__, "fallback": "beat"})

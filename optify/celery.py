@@ -28,6 +28,11 @@ app.conf.beat_schedule = {
         "task": "notifications.send_pending_nudges",
         "schedule": float(_every) if _every else 60.0,
     },
+    # Webhooks (notifications/webhooks.py): retries and a lost enqueue, on the same tick.
+    "notifications-deliver-webhooks": {
+        "task": "notifications.deliver_webhooks",
+        "schedule": float(_every) if _every else 60.0,
+    },
     # Hourly: each company's weekly programme digests soon after its own Monday 08:00.
     "weekly-programme-digests": {
         "task": "notifications.build_weekly_digests",

@@ -264,6 +264,10 @@ CELERY_TIMEZONE = "UTC"
 # The local hour (company timezone) after which the daily progress evaluation runs.
 PROGRESS_EVALUATION_HOUR = int(os.environ.get("PROGRESS_EVALUATION_HOUR", "6"))
 
+# Outbound HTTP (webhooks, calendar feeds; optify/outbound.py) never reaches private, loopback or
+# link-local addresses; loopback only where this says so (the tests' local servers).
+OUTBOUND_ALLOW_LOOPBACK = env_bool("OUTBOUND_ALLOW_LOOPBACK", False)
+
 # Metrics (optify/metrics.py): /metrics answers a scraper sending "Authorization: Bearer
 # <METRICS_TOKEN>" (comma-separated: several, while rotating), and does not exist without one.
 # PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself at import, so set it in the

@@ -115,6 +115,24 @@ def pause(status):
 PAUSE_DAYS = {"starts_on": "2030-01-01", "ends_on": "2030-01-05", "reason": "leave"}
 
 
+def hook(ctx):
+    """A webhook endpoint of Acme, the standing engagement's company."""
+    from notifications.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(company=ctx.engagement.company, secret="whsec_x",
+                                              url="https://hooks.example.com/", events=",")
+    return [endpoint.pk]
+
+
+def hook_delivery(ctx):
+    return [*hook(ctx), MISSING]
+
+
+# Webhooks (issue 16): a company's global administrators; an endpoint of another company 404.
+ACME_HOOK = expect(G=200, P=404, O=404, others=403, A=302)
+ACME_HOOK_POST = expect(G=302, P=404, O=404, others=403, A=302)
+
+
 MATRIX = {
     # Project and accounts.
     # Each person's home (issue 19): the standing engagement is off track since 23 March; its
@@ -276,5 +294,12 @@ MATRIX = {
                                      method="post"),
     # Notifications (issue 4).
     "notifications:settings": Entry(signed_in(200)),
+    "notifications:webhooks": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
+    "notifications:webhook": Entry(ACME_HOOK, args=hook),
+    "notifications:webhook_test": Entry(ACME_HOOK_POST, args=hook, method="post"),
+    "notifications:webhook_enable": Entry(ACME_HOOK_POST, args=hook, method="post"),
+    "notifications:webhook_delete": Entry(ACME_HOOK_POST, args=hook, method="post"),
+    "notifications:webhook_resend": Entry(expect(G=404, P=404, O=404, others=403, A=302),
+                                          args=hook_delivery, method="post"),
     "notifications:unsubscribe": Entry(expect(others=400), args=lambda ctx: ["not-a-token"]),
 }
