@@ -69,3 +69,7 @@ engagement_changed = Signal()
 # The same arguments, sent once the transaction has committed: for what follows a change
 # (emails, webhooks), which must never go out for a change that was rolled back.
 engagement_change_committed = Signal()
+
+# A connected calendar (engagements/calendars.py) has failed for a day: its owner is told.
+# Keyword argument: `feed`, the CalendarFeed (its `last_error` says why).
+calendar_feed_failing = Signal()

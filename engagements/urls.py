@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engagements import change_views, homes, lifecycle_views, pause_views, views
+from engagements import calendar_views, change_views, homes, lifecycle_views, pause_views, views
 from optify.lists import views as lists
 
 app_name = "engagements"
@@ -51,4 +51,12 @@ urlpatterns = [
     path("<int:pk>/book/", homes.book_session, name="book_session"),
     path("<int:pk>/sessions/<int:session_pk>/cancel-booking/", homes.cancel_booking,
          name="cancel_booking"),
+    # Calendars (issue 16): the private feed and its address, a connected calendar.
+    path("calendar/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
+    path("calendar/feed/new/", calendar_views.feed_token_new, name="calendar_feed_new"),
+    path("calendar/feed/revoke/", calendar_views.feed_token_revoke,
+         name="calendar_feed_revoke"),
+    path("calendar/connect/", calendar_views.calendar_connect, name="calendar_connect"),
+    path("calendar/disconnect/", calendar_views.calendar_disconnect,
+         name="calendar_disconnect"),
 ]

@@ -5,8 +5,12 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from engagements.signals import engagement_change_committed, engagement_changed
-        from notifications import webhooks
+        from engagements.signals import (
+            calendar_feed_failing,
+            engagement_change_committed,
+            engagement_changed,
+        )
+        from notifications import invites, webhooks
         from notifications.outbox import on_evaluation_committing, on_progress_flipped
         from notifications.pauses import on_engagement_change_committed
         from tracking.signals import evaluation_committing, progress_flipped
@@ -28,3 +32,9 @@ class NotificationsConfig(AppConfig):
                                    dispatch_uid="notifications.webhooks.changes")
         evaluation_committing.connect(webhooks.on_evaluation_committing,
                                       dispatch_uid="notifications.webhooks.daily")
+        # Calendar invitations once a session change has committed; a failing calendar's
+        # owner told (notifications/invites.py).
+        engagement_change_committed.connect(invites.on_change_committed,
+                                            dispatch_uid="notifications.invites")
+        calendar_feed_failing.connect(invites.on_calendar_feed_failing,
+                                      dispatch_uid="notifications.calendar_feed_failing")

@@ -18,6 +18,7 @@ def other_kinds_held(user, roles):
     kinds = []
     if Role.COACHEE in roles or Role.COACH in roles:
         kinds.append(Role.EARLY_WARNING)
+        kinds.append(Role.CALENDAR_INVITES)
     if Role.ADMINISTRATOR in roles:
         kinds.append(Role.WEEKLY_DIGEST)
     return kinds

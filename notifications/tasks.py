@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerError
 
+from notifications.invites import send_invites
 from notifications.outbox import hand_over_flips
 from notifications.sender import send_due_nudges
 from notifications.webhooks import deliver_due
@@ -79,3 +80,11 @@ def enqueue_webhooks():
     except BrokerError as error:
         logger.warning("webhooks_enqueue_failed",
                        extra={"error": type(error).__name__, "fallback": "beat"})
+
+
+@shared_task(name="notifications.send_calendar_invites", ignore_result=True,
+             autoretry_for=(OperationalError, InterfaceError, OSError), retry_backoff=30,
+             retry_backoff_max=3600, max_retries=8)
+def send_calendar_invites(kind, pk, method, sequence, action):
+    """The calendar invitations of one session change (notifications/invites.py)."""
+    return send_invites(kind, pk, method, sequence, action)

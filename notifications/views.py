@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import LanguageForm
+from engagements.calendar_views import settings_context as calendar_settings
 from notifications.forms import NudgePreferencesForm
 from notifications.models import Role
 from notifications.preferences import enabled_roles, other_kinds_held, roles_held, set_enabled
@@ -36,7 +37,8 @@ def settings_view(request):
         return redirect("notifications:settings")
     return render(request, "notifications/settings.html",
                   {"form": form, "other_form": other_form, "roles": roles,
-                   "language_form": LanguageForm(instance=request.user)})
+                   "language_form": LanguageForm(instance=request.user),
+                   **calendar_settings(request)})
 
 
 # No sign-in and no CSRF token: the signed token is the credential, and RFC 8058 one-click

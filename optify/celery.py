@@ -38,6 +38,11 @@ app.conf.beat_schedule = {
         "task": "notifications.build_weekly_digests",
         "schedule": crontab(minute=10),
     },
+    # Connected calendars (engagements/calendars.py): sessions booked outside Optify count.
+    "calendar-feeds": {
+        "task": "engagements.refresh_calendar_feeds",
+        "schedule": crontab(minute="*/15"),
+    },
     # Hourly too: each company's Billing days are stored soon after its own midnight.
     "billing-days": {
         "task": "reports.tasks.store_billing_days",

@@ -294,6 +294,13 @@ MATRIX = {
                                      method="post"),
     # Notifications (issue 4).
     "notifications:settings": Entry(signed_in(200)),
+    # Calendars (issue 16): the feed's secret is its credential (unknown: 404 for everyone);
+    # the Settings actions are one's own; coachees do not connect calendars (403).
+    "engagements:calendar_feed": Entry(expect(others=404), args=lambda ctx: ["not-a-token"]),
+    "engagements:calendar_feed_new": Entry(signed_in(302), method="post"),
+    "engagements:calendar_feed_revoke": Entry(signed_in(302), method="post"),
+    "engagements:calendar_connect": Entry(expect(CE=403, others=302), method="post"),
+    "engagements:calendar_disconnect": Entry(signed_in(302), method="post"),
     "notifications:webhooks": Entry(expect(G=200, P=200, O=200, others=403, A=302)),
     "notifications:webhook": Entry(ACME_HOOK, args=hook),
     "notifications:webhook_test": Entry(ACME_HOOK_POST, args=hook, method="post"),
