@@ -15,8 +15,9 @@ a session "from calendar" — created, moved or cancelled ONLY through the actio
 owner, so it is audited, re-evaluated at once and nudged like any other:
   - the key of an occurrence is its UID, plus its RECURRENCE-ID for one of a series;
   - an event that moved (or whose length changed) moves its session;
-  - an event gone from the feed (deleted, or STATUS:CANCELLED) cancels its scheduled
-    session, when it was in the window read (outside it, the feed says nothing of it);
+  - an event gone from the feed (deleted, STATUS:CANCELLED, or no longer with the coachee
+    among its attendees) cancels its scheduled session, when it was in the window read (30
+    days back, 90 ahead: outside it, the feed says nothing of it);
   - all-day events are ignored: they carry no time, and calendars use them for holidays and
     out-of-office days, not meetings;
   - a session the coach cancelled or marked held in Optify is left as it is.
@@ -28,6 +29,7 @@ others (`refresh_all`).
 import datetime as dt
 import hashlib
 import logging
+import re
 import secrets
 import zoneinfo
 
@@ -57,7 +59,7 @@ logger = logging.getLogger("engagements.calendars")
 
 PRODID = "-//Optify//Coaching sessions//EN"
 WINDOW_PAST = dt.timedelta(days=30)
-WINDOW_FUTURE = dt.timedelta(days=180)
+WINDOW_FUTURE = dt.timedelta(days=90)
 FEED_PAST = dt.timedelta(days=90)
 TELL_OWNER_AFTER = dt.timedelta(days=1)
 REMOVED = "Removed from the calendar"
@@ -229,11 +231,66 @@ def _aware(value, tz):
     return None  # an all-day event (a date): ignored, see the module's docstring
 
 
-def occurrences(content, *, tz, now):
+_MAILTO = re.compile(r"mailto:([^\s;:,\"<>]+)", re.IGNORECASE)
+_UID = re.compile(r"^UID(?:;[^:\n]*)?:(.*)$", re.MULTILINE)
+
+
+def relevant(content, emails):
+    """
+    The iCalendar text of `content` with only the events that may concern `emails`: every
+    event (each component of a series, overrides included) of a UID one of whose components
+    has one of them as a `mailto:`; the calendar's own lines and its time zones are kept.
+    Parsing and expanding a coach's 500 meetings to find the 20 with a coachee costs ten times
+    what the 20 do, so the rest are dropped as text first. Raises FeedError for text that is
+    not an iCalendar object (an HTML error page, a truncated answer).
+    """
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    # RFC 5545 folding: a line break followed by a space or tab continues the line.
+    lines = re.sub(r"\r?\n[ \t]", "", content).splitlines()
+    stripped = [line for line in lines if line.strip()]
+    if (not stripped or stripped[0].strip().upper() != "BEGIN:VCALENDAR"
+            or stripped[-1].strip().upper() != "END:VCALENDAR"):
+        raise FeedError("Not an iCalendar feed: it does not begin and end as one.")
+    own, components = [], []
+    block, depth = None, 0
+    for line in stripped[1:-1]:
+        upper = line.upper()
+        if upper.startswith("BEGIN:"):
+            depth += 1
+            if depth == 1:
+                block = []
+                components.append((upper[6:].strip(), block))
+        if depth == 0:
+            own.append(line)
+        else:
+            block.append(line)
+        if upper.startswith("END:"):
+            depth -= 1
+    if depth != 0:
+        raise FeedError("Not a readable iCalendar feed: a component is not closed.")
+    wanted = set()
+    for kind, block in components:
+        if kind == "VEVENT":
+            text = "\n".join(block)
+            if any(m.lower() in emails for m in _MAILTO.findall(text)):
+                wanted.update(_UID.findall(text))
+    kept = ["BEGIN:VCALENDAR", *own]
+    for kind, block in components:
+        if kind != "VEVENT" or set(_UID.findall("\n".join(block))) & wanted:
+            kept.extend(block)
+    kept.append("END:VCALENDAR")
+    return "\r\n".join(kept) + "\r\n"
+
+
+def occurrences(content, *, tz, now, emails=None):
     """
     {key: (starts_at, minutes, attendee emails)} of the timed events of ICS `content` in the
-    window around `now`; raises FeedError for content that is not iCalendar.
+    window around `now` (only those that may concern `emails`, when given); raises FeedError
+    for content that is not iCalendar.
     """
+    if emails is not None:
+        content = relevant(content, emails)
     try:
         calendar = icalendar.Calendar.from_ical(content)
         events = recurring_ical_events.of(calendar).between(now - WINDOW_PAST,
@@ -301,11 +358,12 @@ def refresh_feed(feed, now=None):
             return {"unchanged": 1}
         owner = feed.owner
         tz = owner.company.tzinfo if owner.company_id else zoneinfo.ZoneInfo("UTC")
-        found = occurrences(response.content, tz=tz, now=now)
+        engagements = _running_engagements(owner)
+        found = occurrences(response.content, tz=tz, now=now, emails=set(engagements))
     except FeedError as error:
         _failed(feed, now, str(error))
         return {"failed": 1}
-    counts = _apply(feed, found, now)
+    counts = _apply(feed, found, engagements, now)
     feed.etag = response.headers.get("etag", "")[:400]
     feed.last_modified = response.headers.get("last-modified", "")[:100]
     feed.events_seen = len(found)
@@ -313,9 +371,8 @@ def refresh_feed(feed, now=None):
     return counts
 
 
-def _apply(feed, found, now):
+def _apply(feed, found, engagements, now):
     owner = feed.owner
-    engagements = _running_engagements(owner)
     existing = {s.calendar_uid: s for s in Session.objects.filter(calendar_feed=feed)
                 .only("pk", "calendar_uid", "starts_at", "duration_minutes", "status",
                       "engagement_id")}

@@ -204,7 +204,9 @@ def build_outbox_for_run(run):
         "msg_id": _msg_id_sql(),
     }
     params = {
-        "run": run.pk, "now": timezone.now(), "empty": "{}",
+        # As the ORM would store it: SQLite compares datetimes as text, in Django's format.
+        "run": run.pk, "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "empty": "{}",
         "progress_changed": str(Type.PROGRESS_CHANGED), "paused": str(Type.PAUSED),
         "resumed": str(Type.RESUMED), "status_paused": str(Progress.PAUSED),
         "pending": str(WebhookDelivery.Status.PENDING),
