@@ -14,6 +14,7 @@ servers and nothing else. Redirects are followed by hand, each hop checked the s
 """
 
 import dataclasses
+import functools
 import ipaddress
 import socket
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -46,6 +47,13 @@ class Response:
     @property
     def ok(self):
         return 200 <= self.status_code < 300
+
+
+@functools.cache
+def _tls():
+    # One verifying context for every request: building one (the CA bundle) costs more than
+    # a small request.
+    return httpx.create_ssl_context()
 
 
 def _allowed(address):
@@ -102,7 +110,8 @@ def fetch(method, url, *, headers=None, content=None, timeout=TIMEOUT, max_bytes
         default_port = port == (443 if scheme == "https" else 80)
         request_headers = {**headers, "Host": host if default_port else f"{host}:{port}"}
         try:
-            with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client:
+            with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False,
+                              verify=_tls()) as client:
                 request = client.build_request(
                     method, pinned, headers=request_headers, content=content,
                     extensions={"sni_hostname": host} if scheme == "https" else {})
