@@ -14,9 +14,10 @@ occurrences each: sessions to create) and single meetings with other people (to 
 skip). Then it times `calendars.refresh_all()`:
   1. the first read: every session created through `do_schedule_session`;
   2. a re-read of unchanged feeds: the server answers 304 to the conditional GET;
-  3. a re-read after each feed changed (new ETag): one series moved by an hour from an
-     occurrence on, one single event added for a coachee, one series deleted — parsed,
-     expanded and compared in full, the changes written through the actions.
+  3. a re-read of feeds stamped anew (new ETag, same events): fetched, parsed, compared, and
+     nothing to write — the periodic task's usual work;
+  4. a re-read after three changes in each feed: one occurrence deleted (EXDATE), one moved
+     (an override), one meeting added — written through the actions.
 """
 
 import argparse
@@ -35,33 +36,41 @@ from seed import bench_database_url, ensure_database  # noqa: E402
 NOW = dt.datetime(2026, 3, 23, 7, 0, tzinfo=dt.UTC)
 
 
-def vevent(uid, start, minutes, attendees, *extra):
+def vevent(uid, start, minutes, attendees, *extra, stamp="20260301T000000Z"):
     end = start + dt.timedelta(minutes=minutes)
     return "\r\n".join([
-        "BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260301T000000Z",
+        "BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{stamp}",
         f"DTSTART;TZID=Europe/London:{start:%Y%m%dT%H%M%S}",
         f"DTEND;TZID=Europe/London:{end:%Y%m%dT%H%M%S}", "SUMMARY:Meeting",
         *[f"ATTENDEE:mailto:{a}" for a in attendees], *extra, "END:VEVENT"])
 
 
-def feed(coach, coachees, events, *, changed=False):
+def feed(coach, coachees, events, *, changed=False, stamp="20260301T000000Z"):
+    """
+    `changed`: one occurrence deleted (EXDATE), one moved (an override), one meeting added.
+    `stamp`: the same events stamped anew (another ETag: parsed and compared, nothing to do).
+    """
     parts = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Bench//EN"]
     first = dt.datetime(2026, 2, 23, 9, 0)
     for i, email in enumerate(coachees):
-        if changed and i == 0:
-            continue  # deleted series
         start = first + dt.timedelta(days=i % 10, hours=i % 7)
+        extra = ["RRULE:FREQ=WEEKLY;INTERVAL=2"]
+        sixth_week = start + dt.timedelta(weeks=6)
+        if changed and i == 0:
+            extra.append(f"EXDATE;TZID=Europe/London:{sixth_week:%Y%m%dT%H%M%S}")
+        parts.append(vevent(f"series-{coach}-{i}@bench", start, 60, [email], *extra,
+                            stamp=stamp))
         if changed and i == 1:
-            start += dt.timedelta(hours=1)  # the whole series moved by an hour
-        parts.append(vevent(f"series-{coach}-{i}@bench", start, 60, [email],
-                            "RRULE:FREQ=WEEKLY;INTERVAL=2"))
+            parts.append(vevent(f"series-{coach}-{i}@bench", sixth_week.replace(hour=15), 60,
+                                [email], "RECURRENCE-ID;TZID=Europe/London:"
+                                f"{sixth_week:%Y%m%dT%H%M%S}", "SEQUENCE:1", stamp=stamp))
     if changed:
         parts.append(vevent(f"extra-{coach}@bench", dt.datetime(2026, 4, 1, 16, 0), 45,
-                            [coachees[-1]]))
+                            [coachees[-1]], stamp=stamp))
     for j in range(events - len(coachees)):
         start = first + dt.timedelta(hours=9 * j)
         parts.append(vevent(f"other-{coach}-{j}@bench", start.replace(hour=8 + j % 9), 30,
-                            [f"colleague{j % 40}@elsewhere.test"]))
+                            [f"colleague{j % 40}@elsewhere.test"], stamp=stamp))
     parts.append("END:VCALENDAR")
     return "\r\n".join(parts) + "\r\n"
 
@@ -130,16 +139,18 @@ def main(argv=None):
               f"{args.coachees} coachees per coach; load {_load()}")
 
         with time_machine.travel(NOW, tick=True):
-            for name, change in (("first read", False), ("unchanged (304)", None),
-                                 ("changed", True)):
+            phases = (("first read", None), ("unchanged (304)", None),
+                      ("re-stamped", {"stamp": "20260323T000000Z"}),
+                      ("3 changes a feed", {"changed": True}))
+            for name, change in phases:
                 if change:
                     for coach in coaches:
                         server.serve(f"/{coach.pk}.ics", feed(coach.pk, coachees[coach.pk],
-                                                              args.events, changed=True))
+                                                              args.events, **change))
                 started, cpu = time.perf_counter(), time.process_time()
                 totals = calendars.refresh_all()
                 wall = time.perf_counter() - started
-                print(f"{name:>16}: {wall:6.1f} s wall, {time.process_time() - cpu:6.1f} s CPU "
+                print(f"{name:>17}: {wall:6.1f} s wall, {time.process_time() - cpu:6.1f} s CPU "
                       f"({wall / args.feeds * 1000:.0f} ms a feed) {totals}; load {_load()}")
     print(f"sessions from calendar: {Session.objects.exclude(calendar_uid='').count()}, "
           f"scheduled {Session.objects.filter(status='scheduled').count()}")
