@@ -40,8 +40,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements import actions
 from engagements.models import (
@@ -62,7 +63,7 @@ WINDOW_PAST = dt.timedelta(days=30)
 WINDOW_FUTURE = dt.timedelta(days=90)
 FEED_PAST = dt.timedelta(days=90)
 TELL_OWNER_AFTER = dt.timedelta(days=1)
-REMOVED = "Removed from the calendar"
+REMOVED = gettext_lazy("Removed from the calendar")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def _hash(token):
 
 def user_for_token(token):
     found = (CalendarToken.objects.filter(token_hash=_hash(token))
-             .select_related("user").first())
+             .select_related("user__company").first())
     if found is None or not found.user.can_sign_in:
         return None
     return found.user
@@ -179,9 +180,12 @@ def user_feed(user, now=None):
     calls = (DiscoveryCall.objects.filter(Q(engagement__coachee=user) | Q(coach=user),
                                           starts_at__gte=since)
              .select_related("coach", *related))
-    calendar = _calendar(name=_("Optify sessions"))
-    for event in [*sessions, *calls]:
-        calendar.add_component(_vevent(event))
+    # Whoever fetches the feed (a calendar's server, signed out), its texts are in the
+    # language of the person it is for.
+    with translation.override(user.language_code):
+        calendar = _calendar(name=_("Optify sessions"))
+        for event in [*sessions, *calls]:
+            calendar.add_component(_vevent(event))
     calendar.add_missing_timezones()
     return calendar.to_ical()
 
@@ -251,7 +255,7 @@ def relevant(content, emails):
     stripped = [line for line in lines if line.strip()]
     if (not stripped or stripped[0].strip().upper() != "BEGIN:VCALENDAR"
             or stripped[-1].strip().upper() != "END:VCALENDAR"):
-        raise FeedError("Not an iCalendar feed: it does not begin and end as one.")
+        raise FeedError(_("Not an iCalendar feed: it does not begin and end as one."))
     own, components = [], []
     block, depth = None, 0
     for line in stripped[1:-1]:
@@ -268,7 +272,7 @@ def relevant(content, emails):
         if upper.startswith("END:"):
             depth -= 1
     if depth != 0:
-        raise FeedError("Not a readable iCalendar feed: a component is not closed.")
+        raise FeedError(_("Not a readable iCalendar feed: a component is not closed."))
     wanted = set()
     for kind, block in components:
         if kind == "VEVENT":
@@ -296,8 +300,8 @@ def occurrences(content, *, tz, now, emails=None):
         events = recurring_ical_events.of(calendar).between(now - WINDOW_PAST,
                                                             now + WINDOW_FUTURE)
     except Exception as error:  # the parsers raise many kinds for bad input
-        raise FeedError(f"Not a readable iCalendar feed: {type(error).__name__}: "
-                        f"{str(error)[:200]}") from error
+        raise FeedError(_("Not a readable iCalendar feed: %(error)s")
+                        % {"error": f"{type(error).__name__}: {str(error)[:200]}"}) from error
     # Series: their occurrences are told apart by RECURRENCE-ID (the expansion also stamps one
     # on single events, which keep their UID alone).
     series = {str(c.get("uid")) for c in calendar.walk("VEVENT")
@@ -340,7 +344,8 @@ def _fetch(feed):
     if response.status_code == 304:
         return None
     if not response.ok:
-        raise FeedError(f"HTTP {response.status_code}")
+        raise FeedError(_("The calendar's server answered HTTP %(status)s.")
+                        % {"status": response.status_code})
     return response
 
 
@@ -350,7 +355,13 @@ def refresh_feed(feed, now=None):
     for a 304). A failure is recorded on the feed (and its owner told after a day); it is
     never raised, so the caller goes on with the others.
     """
-    now = now or timezone.now()
+    # What a feed writes for people to read (its error, the reason of a session it cancels)
+    # is in its owner's language: they read it on Settings and on the engagement's page.
+    with translation.override(feed.owner.language_code):
+        return _refresh_feed(feed, now or timezone.now())
+
+
+def _refresh_feed(feed, now):
     try:
         response = _fetch(feed)
         if response is None:
@@ -405,7 +416,7 @@ def _apply(feed, found, engagements, now):
         if session.starts_at < window_start or session.starts_at > now + WINDOW_FUTURE:
             continue
         try:
-            actions.do_cancel_session(session, by=owner, reason=REMOVED, now=now)
+            actions.do_cancel_session(session, by=owner, reason=str(REMOVED), now=now)
             counts["cancelled"] += 1
         except (actions.ActionRefused, PermissionDenied, Http404):
             counts["skipped"] += 1

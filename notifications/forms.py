@@ -12,9 +12,9 @@ HELP = {
                           "asks for one)."),
     Role.WEEKLY_DIGEST: _("On Monday morning: what you administer on and off track, what "
                           "changed last week and what goes off track this week."),
+    Role.CALENDAR_INVITES: _("An email with a calendar invitation when a session or "
+                             "discovery call of yours is scheduled, moved or cancelled."),
 }
-HELP[Role.CALENDAR_INVITES] = _("An email with a calendar invitation when a session or "
-                                "discovery call of yours is scheduled, moved or cancelled.")
 LABELS = {Role.EARLY_WARNING: _("Early warnings before an engagement goes off track"),
           Role.WEEKLY_DIGEST: _("Weekly programme digest"),
           Role.COACHEE: _("Off-track emails as coachee"),

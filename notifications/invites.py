@@ -18,8 +18,9 @@ import logging
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.models import User
@@ -70,6 +71,12 @@ def recipients(event):
 
 
 def compose(event, method, action, recipient):
+    # The email and its .ics (the event's title) in the recipient's language.
+    with translation.override(recipient.language_code):
+        return _compose(event, method, action, recipient)
+
+
+def _compose(event, method, action, recipient):
     engagement = event.engagement
     tz = engagement.company.tzinfo
     local = timezone.localtime(event.starts_at, tz)
@@ -82,7 +89,7 @@ def compose(event, method, action, recipient):
         "is_session": isinstance(event, Session),
         "cancelled": method == "CANCEL",
         "moved": action in (Action.SESSION_MOVED, Action.DISCOVERY_CALL_MOVED),
-        "when": formats.date_format(local, "l j F Y, H:i"),
+        "when": formats.date_format(local, _("l j F Y, H:i")),
         "timezone": engagement.company.timezone,
         "engagement": engagement,
         "engagement_url": settings.SITE_URL + reverse("engagements:detail",
@@ -98,9 +105,12 @@ def compose(event, method, action, recipient):
 
 def send_invites(kind, pk, method, sequence, action):
     """Sends the invitations of one change. Returns how many emails went out."""
-    event = (MODELS[kind].objects.filter(pk=pk)
-             .select_related("engagement__company", "engagement__coachee",
-                             "engagement__coach").first())
+    # The people with their company: its language is theirs unless they chose one.
+    related = ["engagement__company", "engagement__coachee__company",
+               "engagement__coach__company"]
+    if kind == "discovery_call":
+        related.append("coach__company")
+    event = MODELS[kind].objects.filter(pk=pk).select_related(*related).first()
     if event is None or event.calendar_sequence != sequence:
         return 0  # gone, or superseded by a later change that sends its own
     messages = [compose(event, method, action, person) for person in recipients(event)]
@@ -116,6 +126,6 @@ def on_calendar_feed_failing(sender, feed, **kwargs):
     message = build_email("calendar-feed-failing", to=feed.owner.email, context={
         "recipient": feed.owner, "feed": feed,
         "settings_url": settings.SITE_URL + reverse("notifications:settings"),
-        "error": feed.last_error or _("unknown"),
+        "error": feed.last_error or gettext_lazy("unknown"),
     })
     message.send()

@@ -60,7 +60,8 @@ def webhook_detail(request, pk):
                   .select_related("message").order_by("-pk")[:LOG_ROWS])
     secret = request.session.pop(f"webhook-secret-{endpoint.pk}", None)
     return render(request, "notifications/webhook.html", {
-        "endpoint": endpoint, "form": form, "deliveries": deliveries, "secret": secret})
+        "endpoint": endpoint, "form": form, "deliveries": deliveries, "secret": secret,
+        "days": webhooks.FAILING_DAYS})
 
 
 @login_required

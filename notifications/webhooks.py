@@ -405,7 +405,7 @@ def _note_failure(endpoint, now):
             return
         WebhookDelivery.objects.filter(
             endpoint_id=endpoint.pk, status=WebhookDelivery.Status.PENDING,
-        ).update(status=WebhookDelivery.Status.FAILED, last_error="Endpoint disabled.")
+        ).update(status=WebhookDelivery.Status.FAILED)
         transaction.on_commit(lambda: _email_disabled(endpoint.pk))
     logger.warning("webhook_endpoint_disabled", extra={"endpoint": endpoint.pk})
 
@@ -413,7 +413,8 @@ def _note_failure(endpoint, now):
 def _email_disabled(endpoint_pk):
     endpoint = WebhookEndpoint.objects.select_related("company").get(pk=endpoint_pk)
     admins = User.objects.filter(company_id=endpoint.company_id, is_global_admin=True,
-                                 status__in=[User.Status.ACTIVE, User.Status.INVITED])
+                                 status__in=[User.Status.ACTIVE, User.Status.INVITED]
+                                 ).select_related("company")
     url = settings.SITE_URL + reverse("notifications:webhook", args=[endpoint.pk])
     for admin in admins:
         try:
