@@ -1,7 +1,8 @@
 """
 The outbox watched from outside: nudges due but not sent (no sender is draining it) and nudges
-given up on. Reported by /healthz and `manage.py check_health` (optify/health.py); the
-backlog is also a metric (optify/metrics.py).
+given up on; webhook deliveries due but not sent, and webhook endpoints that keep failing.
+Reported by /healthz and `manage.py check_health` (optify/health.py); the nudges' backlog is
+also a metric (optify/metrics.py), and every check a gauge.
 """
 
 import datetime as dt
@@ -10,12 +11,16 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from notifications.models import Nudge
+from notifications import webhooks
+from notifications.models import Nudge, WebhookDelivery, WebhookEndpoint
 from notifications.sender import LEASE
 
 STUCK_AFTER = dt.timedelta(minutes=30)
 FAILED_WITHIN = dt.timedelta(days=1)
 LISTED = 20
+# A receiver that is down for a deploy is retried within minutes; an hour without one success
+# is worth a look (its administrators are told only when it is disabled, after 3 days).
+WEBHOOK_FAILING_AFTER = dt.timedelta(hours=1)
 
 
 def outbox_backlog(now, older_than=dt.timedelta(0)):
@@ -65,6 +70,55 @@ def failed_nudges(now):
     companies = (failed.order_by("company__slug").values_list("company__slug", flat=True)
                  .distinct())
     return {"count": count, "companies": list(companies[:LISTED])}
+
+
+def stuck_webhooks(now):
+    """
+    None, or {"count", "oldest_due_at", "oldest_minutes"} of webhook deliveries to enabled
+    endpoints due for over 30 minutes and not sent: pending past their next attempt, or
+    claimed by a worker that died (due again when their lease ran out). Our side, not the
+    receivers': nobody is delivering. One query, on the partial index `webhook_delivery_due`.
+    """
+    cutoff = now - STUCK_AFTER
+    Status = WebhookDelivery.Status
+    pending = Q(status=Status.PENDING, next_attempt_at__lte=cutoff)
+    orphaned = Q(status=Status.SENDING, claimed_at__lte=cutoff - webhooks.LEASE)
+    row = WebhookDelivery.objects.filter(pending | orphaned, endpoint__is_enabled=True).aggregate(
+        count=Count("pk"),
+        oldest_pending=Min("next_attempt_at", filter=Q(status=Status.PENDING)),
+        oldest_claim=Min("claimed_at", filter=Q(status=Status.SENDING)),
+    )
+    if not row["count"]:
+        return None
+    candidates = [row["oldest_pending"]]
+    if row["oldest_claim"] is not None:
+        candidates.append(row["oldest_claim"] + webhooks.LEASE)
+    oldest = min(moment for moment in candidates if moment is not None)
+    return {
+        "count": row["count"],
+        "oldest_due_at": oldest.astimezone(dt.UTC).isoformat(),
+        "oldest_minutes": int((now - oldest).total_seconds() // 60),
+    }
+
+
+def failing_webhooks(now):
+    """
+    None, or {"count", "failing", "disabled", "companies"}: endpoints whose deliveries have
+    failed without a success for over an hour (still retried), and endpoints disabled in the
+    last day after failing for 3 days; up to 20 companies' slugs. The receivers' side: the
+    companies' administrators fix them, but many at once points at our outbound network.
+    """
+    failing = Q(is_enabled=True, failing_since__lte=now - WEBHOOK_FAILING_AFTER)
+    disabled = Q(is_enabled=False, disabled_at__gte=now - FAILED_WITHIN)
+    endpoints = WebhookEndpoint.objects.filter(failing | disabled)
+    row = endpoints.aggregate(failing=Count("pk", filter=failing),
+                              disabled=Count("pk", filter=disabled))
+    if not (row["failing"] or row["disabled"]):
+        return None
+    companies = (endpoints.order_by("company__slug").values_list("company__slug", flat=True)
+                 .distinct())
+    return {"count": row["failing"] + row["disabled"], **row,
+            "companies": list(companies[:LISTED])}
 
 
 class OutboxCollector:

@@ -5,7 +5,9 @@ docs/operations.md ("Health").
     {"status": "ok" | "degraded" | "error",
      "database": "ok" | "error: <ExceptionClass>",
      "broker": "ok" | "error: <ExceptionClass>",           # only when REDIS_URL is set
-     "late_evaluations": {...}, "stuck_outbox": {...}, "failed_nudges": {...}}
+     "late_evaluations": {...}, "stuck_outbox": {...}, "failed_nudges": {...},
+     "stuck_webhooks": {...}, "failing_webhooks": {...},
+     "failing_calendar_feeds": {...}, "unread_calendar_feeds": {...}}
 
 The keys after "broker" are the findings of CHECKS, each present only when its check found
 something (a healthy body is just status, database and broker), under the check's own name.
@@ -21,13 +23,17 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from prometheus_client.core import GaugeMetricFamily
 
-# Each is a function of `now` returning None when all is well, or a JSON-able finding reported
-# under the function's name. The extension point for what comes next: webhook deliveries
-# given up on, calendar feeds that fail to import — add "<app>.health.<check>" here.
+# Each is a function of `now` returning None when all is well, or a JSON-able finding (a dict
+# with a "count", which the gauges read) reported under the function's name. The extension
+# point: add "<app>.health.<check>" here, its key to docs/operations.md ("Health").
 CHECKS = [
     "tracking.health.late_evaluations",
     "notifications.health.stuck_outbox",
     "notifications.health.failed_nudges",
+    "notifications.health.stuck_webhooks",
+    "notifications.health.failing_webhooks",
+    "engagements.health.failing_calendar_feeds",
+    "engagements.health.unread_calendar_feeds",
 ]
 
 
@@ -84,8 +90,9 @@ def _count(finding):
 class HealthCollector:
     """
     The same checks as gauges, read at scrape time (optify/metrics.py):
-    optify_health_problems{check} — companies late, nudges stuck, nudges failed (0 when fine;
-    1 when the check itself failed) — so that alert rules need not poll /healthz.
+    optify_health_problems{check} — companies late, nudges stuck or failed, webhook deliveries
+    stuck, endpoints failing, calendars failing or unread (0 when fine; 1 when the check itself
+    failed) — so that alert rules need not poll /healthz.
     """
 
     def collect(self):

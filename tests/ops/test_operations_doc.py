@@ -22,6 +22,8 @@ def test_the_guide_names_every_series_and_health_key_and_the_readme_links_it():
         "optify_http_request_duration_seconds", "optify_outbox_oldest_due_age_seconds",
         "optify_outbox_due_nudges", "optify_health_problems",
         '<a id="late_evaluations">', '<a id="stuck_outbox">', '<a id="failed_nudges">',
+        '<a id="stuck_webhooks">', '<a id="failing_webhooks">',
+        '<a id="failing_calendar_feeds">', '<a id="unread_calendar_feeds">',
     ]:
         assert name in guide, name
     assert "(docs/operations.md)" in (ROOT / "README.md").read_text()
