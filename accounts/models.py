@@ -148,7 +148,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # What the People page needs beyond engagements: a coach invited before their first
     # engagement is a coach already, and a person's home location puts them in the scope of
     # that location's administrators. `db_default`, so bulk COPYs (bench/seed.py) need not
-    # name it.
+    # name it. Whoever becomes an engagement's coach is marked a coach (Engagement.save), so
+    # the coach pickers read one indexed flag rather than every engagement.
     is_coach = models.BooleanField(
         _("coach"), default=False, db_default=False,
         help_text=_("Invited or added as a coach (anyone coaching an engagement is one "
@@ -183,6 +184,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             # ... and sorted by status (PersonTable.status orders by status, name, email).
             models.Index(fields=["company", "status", "full_name", "email"],
                          name="user_company_status_name"),
+            # The coach pickers: a company's coaches, a few among its many coachees.
+            models.Index(fields=["company"], name="user_company_coach",
+                         condition=models.Q(is_coach=True)),
         ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),

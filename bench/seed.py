@@ -483,6 +483,9 @@ def main(argv=None):
             replicate(cursor, tables, copies)
             statuses = {name: count * copies for name, count in statuses.items()}
         set_sequences(cursor)
+        # Whoever coaches is a coach (as Engagement.save and accounts' 0007 keep it).
+        cursor.execute("UPDATE accounts_user SET is_coach = TRUE WHERE id IN"
+                       " (SELECT coach_id FROM engagements_engagement)")
     copied = time.monotonic() - started
     print(f"generated in {generated:.1f}s, copied {args.engagements:,} engagements, "
           f"{users:,} users in {copied:.1f}s "

@@ -219,11 +219,16 @@ class Engagement(models.Model):
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
-        if update_fields is None or "coach" in update_fields:
+        coach_set = update_fields is None or "coach" in update_fields
+        if coach_set:
             self.provider_company_id = self.coach_provider_company_id()
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "provider_company"}
         super().save(*args, **kwargs)
+        if coach_set and self.coach_id is not None and not self.coach.is_coach:
+            # Coaching one engagement makes a person a coach (the pickers' flag).
+            type(self.coach).objects.filter(pk=self.coach_id).update(is_coach=True)
+            self.coach.is_coach = True
 
     def get_absolute_url(self):
         return reverse("engagements:detail", args=[self.pk])

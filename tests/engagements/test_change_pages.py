@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from engagements.models import AuditEvent, Engagement, EventStatus, Progress, Session
+from engagements.people import coach_candidates
 from engagements.pickers import PICKER_LIMIT
 from tests import factories
 
@@ -289,6 +290,21 @@ def test_the_coach_picker_offers_coaches_only(client_for, global_admin, template
         "template": template.pk, "coachee": coachee.pk, "coach": coachee.pk,
         "owner": global_admin.pk})
     assert response.status_code == 400
+
+
+def test_coaching_an_engagement_makes_a_person_a_coach(owner_company, engagement, template):
+    """The pickers read `is_coach` only: whoever is made a coach, by any save, is marked."""
+    colleague = factories.UserFactory(company=owner_company, email="colleague@acme.test")
+    assert colleague not in coach_candidates(owner_company)
+    other = factories.EngagementFactory(company=owner_company, template=template,
+                                        coach=colleague)
+    colleague.refresh_from_db()
+    assert colleague.is_coach and other.coach.is_coach
+    assert colleague in coach_candidates(owner_company)
+    # A provider's coach is offered where they coach, and not to an unrelated company.
+    assert engagement.coach in coach_candidates(owner_company)
+    assert engagement.coach not in coach_candidates(factories.CompanyFactory())
+    assert engagement.coachee not in coach_candidates(owner_company)
 
 
 def test_only_administrators_create_engagements(client_for, coach, coachee):
