@@ -1,3 +1,6 @@
+import hashlib
+import hmac
+import secrets
 import zoneinfo
 
 from django.conf import settings
@@ -363,3 +366,79 @@ class SignInThrottle(models.Model):
 
     def __str__(self):
         return f"{self.username} from {self.ip_address}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        """Tokens that still authenticate: not revoked, not expired."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+
+
+class ApiToken(models.Model):
+    """
+    A user's key to the REST API (optify/api/). The token a client sends is
+    `opt_<key_id>_<secret>`: `key_id` is kept readable (it finds the row and names the token
+    on the Settings page); only a SHA-256 digest of the secret is stored, so a copy of the
+    database lets nobody act as anyone. The secret is shown once, when the token is created.
+    SHA-256 rather than a slow password hash: the secret is 40 random characters (238 bits),
+    which no dictionary guesses, and every API request checks it.
+    """
+
+    PREFIX = "opt_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    write_enabled = models.BooleanField(
+        default=False, help_text="Read-write; a read-only token is refused on every change.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "created_at"], name="api_token_user")]
+
+    def __str__(self):
+        return f"{self.name} ({self.display_prefix})"
+
+    @property
+    def display_prefix(self):
+        return f"{self.PREFIX}{self.key_id}"
+
+    @staticmethod
+    def digest(secret):
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user, name, write_enabled=False, expires_at=None, now=None):
+        """A new token and, once only, the text its holder sends: (token, plaintext)."""
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(30)
+        token = cls.objects.create(
+            user=user, name=name, key_id=key_id, secret_hash=cls.digest(secret),
+            write_enabled=write_enabled, expires_at=expires_at, created_at=now or timezone.now())
+        return token, f"{cls.PREFIX}{key_id}_{secret}"
+
+    @classmethod
+    def split(cls, plaintext):
+        """(key_id, secret) from a token's text, or None when it cannot be one of ours."""
+        if not plaintext.startswith(cls.PREFIX):
+            return None
+        key_id, sep, secret = plaintext[len(cls.PREFIX):].partition("_")
+        if not sep or len(key_id) != 12 or not secret or len(secret) > 100:
+            return None
+        return key_id, secret
+
+    def matches(self, secret):
+        return hmac.compare_digest(self.secret_hash, self.digest(secret))
+
+    def is_usable(self, now=None):
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

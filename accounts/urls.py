@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import token_views, views
 
 app_name = "accounts"
 
@@ -16,4 +16,6 @@ urlpatterns = [
          name="password_reset_complete"),
     path("language/", views.change_language, name="language"),
     path("invitation/<uidb64>/<token>/", views.accept_invitation, name="accept_invitation"),
+    path("api-tokens/new/", token_views.create_token, name="create_api_token"),
+    path("api-tokens/<str:pk>/revoke/", token_views.revoke_token, name="revoke_api_token"),
 ]

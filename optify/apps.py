@@ -12,3 +12,5 @@ class OptifyConfig(AppConfig):
     def ready(self):
         request_started.connect(logs.on_request_started, dispatch_uid="optify.run_id")
         request_finished.connect(logs.on_request_finished, dispatch_uid="optify.run_id")
+        # The API schema's extensions register themselves when imported (drf-spectacular).
+        from optify.api import schema  # noqa: F401

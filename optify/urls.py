@@ -19,5 +19,6 @@ urlpatterns = [
     path("templates/", include("templates_app.urls")),
     path("reports/", include("reports.urls")),
     path("", include("notifications.urls")),
+    path("api/", include("optify.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,7 +8,9 @@ no entry here, so a page added later must say who may reach it. To add a URL, ad
 
 - `args(ctx)` builds the URL's arguments from the standing objects (`ctx.engagement`,
   `ctx.template`); an unknown id (`MISSING`) is fine where a real object is not needed.
-- `method` is "get" or "post" (POSTs send `data`, with CSRF checks off as in every test).
+- `method` is "get" or "post" (POSTs send `data`, with CSRF checks off as in every test);
+  `data` may be a callable(ctx) -> dict. A second entry for the same URL (the API's GET and
+  POST on one address) is keyed "name POST".
 - `expect(...)` takes role initials: G global admin of the owner company, L location admin of
   the engagement's location, OL location admin of another location, C the coach (another
   company), P the coach company's global admin, CE the coachee, O another company's admin,
@@ -38,12 +40,17 @@ def signed_in(code, anonymous=302):
     return expect(others=code, A=anonymous)
 
 
+def api(code):
+    """`code` for every signed-in role; the API tells anonymous callers 401."""
+    return expect(others=code, A=401)
+
+
 @dataclass(frozen=True)
 class Entry:
     codes: dict
     args: object = None  # callable(ctx) -> list
     method: str = "get"
-    data: dict = field(default_factory=dict)
+    data: object = field(default_factory=dict)  # a dict, or callable(ctx) -> dict
     progress: frozenset | None = None
 
 
@@ -131,6 +138,15 @@ def hook_delivery(ctx):
 # Webhooks (issue 16): a company's global administrators; an endpoint of another company 404.
 ACME_HOOK = expect(G=200, P=404, O=404, others=403, A=302)
 ACME_HOOK_POST = expect(G=302, P=404, O=404, others=403, A=302)
+
+
+def session_id(ctx):
+    """The API's address of a session: its id alone (a past one, so it may be marked held)."""
+    return session(ctx)[1:]
+
+
+def call_id(ctx):
+    return call(ctx)[1:]
 
 
 MATRIX = {
@@ -309,4 +325,64 @@ MATRIX = {
     "notifications:webhook_resend": Entry(expect(G=404, P=404, O=404, others=403, A=302),
                                           args=hook_delivery, method="post"),
     "notifications:unsubscribe": Entry(expect(others=400), args=lambda ctx: ["not-a-token"]),
+    # API tokens on the Settings page (issue 16): an empty form is the form again (400); a
+    # token one does not own is 404.
+    "accounts:create_api_token": Entry(signed_in(400), method="post"),
+    "accounts:revoke_api_token": Entry(signed_in(404), args=missing, method="post"),
+    # The REST API (issue 16): the pages' answers, as JSON; no credentials is 401. The
+    # schema and its docs are public (they describe the API, not any tenant's data).
+    "api:schema": Entry(expect(others=200)),
+    "api:docs": Entry(expect(others=200)),
+    "api:api-root": Entry(api(200)),
+    "api:engagement-list": Entry(api(200), progress=SEES_PROGRESS),
+    "api:engagement-detail": Entry(expect(G=200, L=200, C=200, P=200, CE=200, OL=404, O=404,
+                                          A=401), args=eng, progress=SEES_PROGRESS),
+    "api:session-list": Entry(api(200)),
+    # Scheduling: its coach and its managers (201); readers 403; the unseen 404.
+    "api:session-list POST": Entry(
+        expect(G=201, L=201, C=201, P=403, CE=403, OL=404, O=404, A=401), method="post",
+        data=lambda ctx: {"engagement": ctx.engagement.pk, "starts_at": "2026-04-01T10:00Z"}),
+    "api:session-detail": Entry(
+        expect(G=200, L=200, C=200, P=200, CE=200, OL=404, O=404, A=401), args=session_id),
+    "api:session-move": Entry(
+        expect(G=200, L=200, C=200, P=403, CE=403, OL=404, O=404, A=401), args=session_id,
+        method="post", data={"starts_at": "2026-03-11T15:00Z"}),
+    "api:session-cancel": Entry(
+        expect(G=200, L=200, C=200, P=403, CE=403, OL=404, O=404, A=401), args=session_id,
+        method="post", data={"reason": "Ill"}),
+    "api:session-complete": Entry(
+        expect(G=200, L=200, C=200, P=403, CE=403, OL=404, O=404, A=401), args=session_id,
+        method="post"),
+    "api:discovery-call-list": Entry(api(200)),
+    # The standing engagement is active: its managers are refused with why (400).
+    "api:discovery-call-list POST": Entry(
+        expect(G=400, L=400, C=403, P=403, CE=403, OL=404, O=404, A=401), method="post",
+        data=lambda ctx: {"engagement": ctx.engagement.pk, "starts_at": "2026-04-01T10:00Z",
+                          "coach": ctx.engagement.coach_id}),
+    "api:discovery-call-detail": Entry(
+        expect(G=200, L=200, C=200, P=200, CE=200, OL=404, O=404, A=401), args=call_id),
+    "api:discovery-call-move": Entry(
+        expect(G=400, L=400, C=403, P=403, CE=403, OL=404, O=404, A=401), args=call_id,
+        method="post", data={"starts_at": "2026-03-11T15:00Z"}),
+    "api:discovery-call-cancel": Entry(
+        expect(G=400, L=400, C=403, P=403, CE=403, OL=404, O=404, A=401), args=call_id,
+        method="post"),
+    "api:discovery-call-complete": Entry(
+        expect(G=400, L=400, C=403, P=403, CE=403, OL=404, O=404, A=401), args=call_id,
+        method="post"),
+    "api:progress-transition-list": Entry(api(200)),
+    "api:progress-transition-detail": Entry(api(404), args=missing),
+    "api:template-list": Entry(expect(G=200, L=200, OL=200, P=200, O=200, C=403, CE=403,
+                                      A=401)),
+    "api:template-detail": Entry(expect(G=200, L=200, OL=200, P=404, O=404, C=403, CE=403,
+                                        A=401), args=tmpl),
+    "api:person-list": Entry(expect(G=200, L=200, OL=200, P=200, O=200, C=403, CE=403,
+                                    A=401)),
+    "api:person-list POST": Entry(expect(G=400, L=400, OL=400, P=400, O=400, C=403, CE=403,
+                                         A=401), method="post"),
+    "api:person-detail": Entry(expect(G=200, L=200, OL=404, P=404, O=404, C=403, CE=403,
+                                      A=401), args=person),
+    # The coachee is active: inviting them is refused with why (400).
+    "api:person-invite": Entry(expect(G=400, L=400, OL=404, P=404, O=404, C=403, CE=403,
+                                      A=401), args=person, method="post"),
 }

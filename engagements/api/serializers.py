@@ -1,0 +1,113 @@
+"""
+What the API says about engagements, sessions and discovery calls. Reads only: writes are
+request serializers that validate a body, after which the view calls the action.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from engagements.models import DiscoveryCall, Engagement, Progress, Session
+from engagements.reasons import progress_reason
+from engagements.visibility import PROGRESS_HIDDEN
+from optify.api.serializers import PersonRefSerializer, RefSerializer
+from optify.forms import MAX_ID
+
+# What `progress` may be: the three states a page shows with an icon. Where a page shows
+# "-" — not tracked, or not the viewer's to see — `progress` is null.
+SHOWN_PROGRESS = (Progress.ON_TRACK, Progress.OFF_TRACK, Progress.PAUSED)
+
+
+class EngagementSerializer(serializers.ModelSerializer):
+    """
+    An engagement as the caller may see it (rows come from `restrict`, with its annotations):
+    `progress`, `off_track_since` and `reason` are the viewer's — null where the Engagements
+    page shows "-" to them.
+    """
+
+    coachee = PersonRefSerializer()
+    coach = PersonRefSerializer(allow_null=True)
+    template = RefSerializer()
+    location = RefSerializer(allow_null=True)
+    progress = serializers.SerializerMethodField(
+        help_text=_("On or off track, or paused; null where the pages show “-”: not "
+                    "tracked, or not yours to see."))
+    off_track_since = serializers.DateField(source="seen_off_track_since", allow_null=True,
+                                            read_only=True)
+    reason = serializers.SerializerMethodField(
+        help_text=_("Why it has this progress, in one line; null if you may not see it."))
+    sees_progress = serializers.BooleanField(read_only=True)
+    can_manage = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Engagement
+        fields = ["id", "status", "kind", "coachee", "coach", "template", "location",
+                  "owner", "started_on", "ended_on", "end_reason", "progress",
+                  "off_track_since", "reason", "sees_progress", "can_manage"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=[(p.value, p.label)
+                                                          for p in SHOWN_PROGRESS],
+                                                 allow_null=True))
+    def get_progress(self, engagement):
+        seen = engagement.seen_progress
+        return seen if seen in SHOWN_PROGRESS else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_reason(self, engagement):
+        if engagement.seen_progress == PROGRESS_HIDDEN:
+            return None
+        return progress_reason(engagement, getattr(engagement, "pause_reason", None) or "")
+
+
+class EventSerializer(serializers.ModelSerializer):
+    engagement = serializers.IntegerField(source="engagement_id", read_only=True)
+
+    class Meta:
+        fields = ["id", "engagement", "starts_at", "duration_minutes", "status",
+                  "cancelled_at", "cancel_reason", "created_at"]
+        read_only_fields = fields
+
+
+class SessionSerializer(EventSerializer):
+    """A session. Its notes are the coach's and stay on the pages (coaching is confidential)."""
+
+    class Meta(EventSerializer.Meta):
+        model = Session
+
+
+class DiscoveryCallSerializer(EventSerializer):
+    coach = PersonRefSerializer(read_only=True)
+
+    class Meta(EventSerializer.Meta):
+        model = DiscoveryCall
+        fields = [*EventSerializer.Meta.fields, "coach"]
+        read_only_fields = fields
+
+
+def id_field(**kwargs):
+    """An id in a body: a whole number a row can have (see optify/forms.py)."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class ScheduleSessionSerializer(serializers.Serializer):
+    engagement = id_field()
+    starts_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField(min_value=15, max_value=480, default=60)
+
+
+class ScheduleDiscoveryCallSerializer(serializers.Serializer):
+    engagement = id_field()
+    starts_at = serializers.DateTimeField()
+    coach = id_field(help_text=_("The candidate coach's id."))
+    duration_minutes = serializers.IntegerField(min_value=15, max_value=480, default=60)
+
+
+class MoveSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, allow_blank=True, default="")
+
