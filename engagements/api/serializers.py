@@ -4,7 +4,6 @@ request serializers that validate a body, after which the view calls the action.
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -37,6 +36,7 @@ class EngagementSerializer(serializers.ModelSerializer):
                                             read_only=True)
     reason = serializers.SerializerMethodField(
         help_text=_("Why it has this progress, in one line; null if you may not see it."))
+    end_reason = serializers.SerializerMethodField()
     sees_progress = serializers.BooleanField(read_only=True)
     can_manage = serializers.BooleanField(read_only=True)
 
@@ -54,7 +54,12 @@ class EngagementSerializer(serializers.ModelSerializer):
         seen = engagement.seen_progress
         return seen if seen in SHOWN_PROGRESS else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.ChoiceField(choices=Engagement.EndReason.choices,
+                                                 allow_null=True))
+    def get_end_reason(self, engagement):
+        return engagement.end_reason or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_reason(self, engagement):
         if engagement.seen_progress == PROGRESS_HIDDEN:
             return None

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from engagements.models import Session
+from optify.api.throttling import TokenRateThrottle
 
 NOW = dt.datetime(2026, 4, 1, 9, tzinfo=dt.UTC)
 ENGAGEMENTS = "/api/v1/engagements/"
@@ -161,3 +162,13 @@ def test_a_usable_token_is_neither_revoked_nor_expired(global_admin):
     revoked, _ = ApiToken.issue(user=global_admin, name="c")
     ApiToken.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
     assert list(ApiToken.objects.usable()) == [live]
+
+
+def test_requests_are_limited_per_token(global_admin, monkeypatch):
+    monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"api": "2/minute"})
+    first, second = bearer(ApiToken.issue(user=global_admin, name="a")[1]), \
+        bearer(ApiToken.issue(user=global_admin, name="b")[1])
+    assert [first.get(ENGAGEMENTS).status_code for _ in range(3)] == [200, 200, 429]
+    refused = first.get(ENGAGEMENTS)
+    assert refused["Content-Type"] == "application/json" and "Retry-After" in refused
+    assert second.get(ENGAGEMENTS).status_code == 200  # another token counts apart
