@@ -339,17 +339,13 @@ LOGGING = {
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
-# Caches. "api" counts the REST API's rate limits: on Redis when REDIS_URL is set, so that
-# every web process counts the same requests; else in this process's memory.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-         "KEY_PREFIX": "optify-api"}
-        if REDIS_URL else
-        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
-    ),
-}
+# Caches. "api" counts the REST API's rate limits (optify/api/throttling.py): on Redis when
+# REDIS_URL is set, so that every web process counts the same requests; without it the
+# default cache (this process's memory) counts them.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if REDIS_URL:
+    CACHES["api"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                     "LOCATION": REDIS_URL, "KEY_PREFIX": "optify-api"}
 
 # The REST API (optify/api/, each app's api/): bearer tokens or the session, JSON first (the
 # browsable API for a browser), cursor pages, errors as JSON, a rate limit per token.

@@ -1,8 +1,9 @@
 """
-Rate limits per token (per user for session callers), counted in the "api" cache: Redis when
-REDIS_URL is set, so that every web process counts together; else the process's memory.
+Rate limits per token (per user for session callers), counted in the "api" cache — Redis,
+when REDIS_URL is set, so that every web process counts together — else the default cache.
 """
 
+from django.conf import settings
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -13,7 +14,7 @@ class TokenRateThrottle(SimpleRateThrottle):
     scope = "api"
 
     def __init__(self):
-        self.cache = caches["api"]
+        self.cache = caches["api" if "api" in settings.CACHES else "default"]
         super().__init__()
 
     def get_cache_key(self, request, view):
