@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from engagements.api.serializers import EngagementSerializer
 from engagements.models import Engagement, Progress
 from engagements.tables import progress_html
 from tests import factories
@@ -150,3 +151,26 @@ def test_a_cursor_walk_sees_every_row_once_in_a_fixed_number_of_queries(
     assert pages == 3
     assert len(seen) == len(set(seen)) == 7
     assert seen == sorted(seen, reverse=True)
+
+
+@pytest.mark.parametrize("initials", ["G", "P"])
+def test_each_row_says_what_its_engagement_holds(client_for, roles, varied, initials):
+    """Rows are written from values, not objects: they hold the objects' own data."""
+    user = roles[ROLES[initials]]
+    rows = api_rows(client_for(user))
+    declared = set(EngagementSerializer().fields)
+    shown = {e.pk: e for e in Engagement.objects.restrict(user).select_related(
+        "coachee", "coach", "template", "location")}
+    assert set(rows) == set(shown) and len(rows) >= 5
+    for pk, row in rows.items():
+        e = shown[pk]
+        assert set(row) == declared
+        assert row["coachee"] == {"id": e.coachee_id, "full_name": e.coachee.full_name,
+                                  "email": e.coachee.email}
+        assert row["coach"] == (e.coach and {"id": e.coach_id, "full_name": e.coach.full_name,
+                                             "email": e.coach.email})
+        assert row["template"] == {"id": e.template_id, "name": e.template.name}
+        assert row["location"] == (e.location and {"id": e.location_id,
+                                                   "name": e.location.name})
+        assert (row["owner"], row["status"], row["kind"]) == (e.owner_id, e.status, e.kind)
+        assert row["started_on"] == (e.started_on and e.started_on.isoformat())
