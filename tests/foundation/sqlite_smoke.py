@@ -61,7 +61,9 @@ def named_patterns(patterns=None, prefix=""):
             namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
             yield from named_patterns(entry.url_patterns, namespace)
         elif isinstance(entry, URLPattern) and entry.name:
-            yield f"{prefix}{entry.name}", list(entry.pattern.converters)
+            # A path's converters, or a regex's named groups (the API's router: `(?P<pk>...)`).
+            yield f"{prefix}{entry.name}", list(entry.pattern.converters
+                                                or entry.pattern.regex.groupindex)
 
 
 def fetch(client, label, url, method="get", data=None, expect=None):
