@@ -393,7 +393,7 @@ class ApiToken(models.Model):
     key_id = models.CharField(max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
     write_enabled = models.BooleanField(
-        default=False, help_text="Read-write; a read-only token is refused on every change.")
+        default=False, help_text=_("Read-write; a read-only token is refused on every change."))
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -49,7 +49,8 @@ class UserLanguageMiddleware:
             response.streaming_content = _in_language(language, response.streaming_content)
         if not signed_in:
             patch_vary_headers(response, ("Accept-Language",))
-        response.headers.setdefault("Content-Language", language)
+        # The view may have chosen another (the API, for its token's user: optify/api/).
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
 
 

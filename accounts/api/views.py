@@ -49,8 +49,8 @@ class AddPersonSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False,
         default=list, max_length=100)
     invite = serializers.BooleanField(
-        default=True, help_text=_("Send the invitation now; false adds a coachee as an "
-                                  "internal record, who cannot sign in."))
+        default=True, help_text=("Send the invitation now; false adds a coachee as an "
+                                 "internal record, who cannot sign in."))
 
 
 def company_locations(by, pks):
@@ -72,7 +72,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVie
     def get_queryset(self):
         return with_roles(people_for(self.request.user, "view").select_related("location"))
 
-    @extend_schema(summary=_("Add a person (and invite them)"), request=AddPersonSerializer,
+    @extend_schema(summary="Add a person (and invite them)", request=AddPersonSerializer,
                    responses={201: PersonSerializer})
     def create(self, request):
         body = AddPersonSerializer(data=request.data)
@@ -88,7 +88,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVie
         return Response(self.get_serializer(self.shown(person)).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary=_("Send the invitation (again)"), request=None)
+    @extend_schema(summary="Send the invitation (again)", request=None)
     @action(detail=True, methods=["post"])
     def invite(self, request, pk=None):
         person = actions.invite(self.get_object(), by=request.user)

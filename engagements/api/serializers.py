@@ -5,7 +5,6 @@ request serializers that validate a body, after which the view calls the action.
 
 from types import SimpleNamespace
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -36,12 +35,12 @@ class EngagementSerializer(serializers.ModelSerializer):
     template = RefSerializer()
     location = RefSerializer(allow_null=True)
     progress = serializers.SerializerMethodField(
-        help_text=_("On or off track, or paused; null where the pages show “-”: not "
-                    "tracked, or not yours to see."))
+        help_text="On or off track, or paused; null where the pages show “-”: not "
+                  "tracked, or not yours to see.")
     off_track_since = serializers.DateField(source="seen_off_track_since", allow_null=True,
                                             read_only=True)
     reason = serializers.SerializerMethodField(
-        help_text=_("Why it has this progress, in one line; null if you may not see it."))
+        help_text="Why it has this progress, in one line; null if you may not see it.")
     end_reason = serializers.SerializerMethodField()
     sees_progress = serializers.BooleanField(read_only=True)
     can_manage = serializers.BooleanField(read_only=True)
@@ -143,7 +142,7 @@ class ScheduleSessionSerializer(serializers.Serializer):
 class ScheduleDiscoveryCallSerializer(serializers.Serializer):
     engagement = id_field()
     starts_at = serializers.DateTimeField()
-    coach = id_field(help_text=_("The candidate coach's id."))
+    coach = id_field(help_text="The candidate coach's id.")
     duration_minutes = serializers.IntegerField(min_value=15, max_value=480, default=60)
 
 

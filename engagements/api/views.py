@@ -25,11 +25,11 @@ User = get_user_model()
 
 
 @extend_schema_view(
-    list=extend_schema(summary=_("Engagements you may see"), description=_(
+    list=extend_schema(summary="Engagements you may see", description=(
         "The Engagements page's rows and filters (the same URL parameters). Ended "
         "engagements are left out unless `include_completed` is set or an ended `status` "
         "is asked for. Newest first, by cursor.")),
-    retrieve=extend_schema(summary=_("One engagement")),
+    retrieve=extend_schema(summary="One engagement"),
 )
 class EngagementViewSet(ReadOnlyViewSet):
     serializer_class = serializers.EngagementSerializer
@@ -47,7 +47,7 @@ class EngagementViewSet(ReadOnlyViewSet):
 
 
 ENGAGEMENT_PARAMETER = OpenApiParameter(
-    "engagement", int, description=_("Only those of this engagement."))
+    "engagement", int, description="Only those of this engagement.")
 
 
 class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):

@@ -5,7 +5,7 @@ docs, the signed-in session (DRF's SessionAuthentication, which keeps Django's C
 
 import datetime as dt
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
@@ -32,7 +32,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             plaintext = header[1].decode("ascii")
         except UnicodeDecodeError as error:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from error
-        return self.authenticate_token(plaintext)
+        user, token = self.authenticate_token(plaintext)
+        speak_as(request, user)
+        return user, token
 
     def authenticate_token(self, plaintext, now=None):
         now = now or timezone.now()
@@ -60,3 +62,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request):
         # Makes DRF answer 401 (with WWW-Authenticate) rather than 403 to a missing token.
         return f'{self.keyword} realm="api"'
+
+
+def speak_as(request, user):
+    """
+    The rest of the request speaks the token's user's language, as their pages do (theirs,
+    else their company's): reasons and error messages. optify.middleware.UserLanguageMiddleware
+    chose before authentication (the browser's Accept-Language for a request without a
+    session); it puts the thread's language back when the request ends and names this one
+    in Content-Language.
+    """
+    translation.activate(translation.get_supported_language_variant(user.language_code))
+    request._request.LANGUAGE_CODE = translation.get_language()

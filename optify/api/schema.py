@@ -1,6 +1,8 @@
 """The OpenAPI schema's shared parts: the token scheme and the errors every operation has."""
 
+from django.utils import translation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.views import SpectacularAPIView
 
 ERROR = {
     "type": "object",
@@ -42,3 +44,19 @@ def document_errors(result, generator, request, public):
                         "schema": {"$ref": "#/components/schemas/Error"}}},
                 })
     return result
+
+
+class EnglishSchemaView(SpectacularAPIView):
+    """
+    The schema, always in English whoever asks: one published contract, the same for every
+    client and code generator (docs/api.md, "Languages"). Labels that are messages elsewhere
+    (the Engagements page's filters) would otherwise follow the caller's language.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        with translation.override("en"):
+            response = super().dispatch(request, *args, **kwargs)
+            # Rendered here, inside the override: the handler would render it after.
+            response.render()
+        response.headers["Content-Language"] = "en"
+        return response

@@ -5,12 +5,13 @@ JSON 404.
 """
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts.api.urls import router as accounts_router
 from engagements.api.urls import router as engagements_router
 from optify.api.exceptions import not_found
 from optify.api.routers import RootRouter
+from optify.api.schema import EnglishSchemaView
 from templates_app.api.urls import router as templates_router
 from tracking.api.urls import router as tracking_router
 
@@ -21,7 +22,7 @@ router = RootRouter().extend(engagements_router, tracking_router, templates_rout
 
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", EnglishSchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file of its own: no inline
     # script, which the Content-Security-Policy refuses.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
