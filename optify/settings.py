@@ -390,6 +390,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EventStatusEnum": "engagements.models.EventStatus",
         "ProgressEnum": "engagements.models.Progress",
+        "ShownProgressEnum": "engagements.api.serializers.SHOWN_PROGRESS_CHOICES",
         "RoleEnum": "accounts.people.Role",
     },
     "POSTPROCESSING_HOOKS": [

@@ -17,6 +17,10 @@ from optify.forms import MAX_ID
 # What `progress` may be: the three states a page shows with an icon. Where a page shows
 # "-" — not tracked, or not the viewer's to see — `progress` is null.
 SHOWN_PROGRESS = (Progress.ON_TRACK, Progress.OFF_TRACK, Progress.PAUSED)
+# Its own enum in the schema (settings.SPECTACULAR_SETTINGS, "ShownProgressEnum"): named after
+# the field it would be "ProgressEnum" too, and take that name from the progress history's
+# five values (`not_tracked` included), which would then fail their own schema.
+SHOWN_PROGRESS_CHOICES = [(p.value, p.label) for p in SHOWN_PROGRESS]
 
 
 class EngagementSerializer(serializers.ModelSerializer):
@@ -80,8 +84,7 @@ class EngagementSerializer(serializers.ModelSerializer):
             "sees_progress": bool(row["sees_progress"]), "can_manage": bool(row["can_manage"]),
         }
 
-    @extend_schema_field(serializers.ChoiceField(choices=[(p.value, p.label)
-                                                          for p in SHOWN_PROGRESS],
+    @extend_schema_field(serializers.ChoiceField(choices=SHOWN_PROGRESS_CHOICES,
                                                  allow_null=True))
     def get_progress(self, row):
         seen = row["seen_progress"]

@@ -29,3 +29,14 @@ def test_swagger_ui_loads_everything_from_this_host(client):
     for url in urls:
         if url.startswith("/static/"):
             assert finders.find(url.removeprefix("/static/")), url
+
+
+def test_each_progress_field_names_every_value_it_may_have(client):
+    """An engagement's `progress` is one of three (or null); the history's are all four."""
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()[
+        "components"]["schemas"]
+    history = schemas["ProgressTransition"]["properties"]["from_status"]["allOf"][0]["$ref"]
+    assert schemas[history.rsplit("/", 1)[1]]["enum"] == ["on_track", "off_track", "paused",
+                                                          "not_tracked"]
+    shown = schemas["Engagement"]["properties"]["progress"]["oneOf"][0]["$ref"]
+    assert schemas[shown.rsplit("/", 1)[1]]["enum"] == ["on_track", "off_track", "paused"]
