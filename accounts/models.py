@@ -190,6 +190,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             # The coach pickers: a company's coaches, a few among its many coachees.
             models.Index(fields=["company"], name="user_company_coach",
                          condition=models.Q(is_coach=True)),
+            # ... and the owner picker: its global administrators, a handful of them.
+            models.Index(fields=["company"], name="user_company_global_admin",
+                         condition=models.Q(is_global_admin=True)),
         ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
