@@ -1,8 +1,9 @@
 """
-The one write path: every change to an engagement, its sessions, its discovery calls and its
-coach selection is one function here, named for the change (Zulip's `zerver/actions/`).
-Views, forms, the Django admin and management commands call these; nothing else writes
-those models (tests/engagements/test_write_path.py scans the source for it).
+The one write path: every change to an engagement, its sessions, its discovery calls, its
+coach selection, its goals and its message thread is one function here, named for the change
+(Zulip's `zerver/actions/`). Views, forms, the Django admin and management commands call
+these; nothing else writes those models (tests/engagements/test_write_path.py scans the
+source for it).
 
 Every action does the same steps, in this order, inside one transaction:
   1. permission: the engagement is read through the gate (`restrict`), so an engagement
@@ -45,11 +46,16 @@ from engagements import people
 from engagements.lifecycle_forms import EndEarlyForm
 from engagements.models import (
     ACTIVE_STATUSES,
+    GOAL_DETAIL_MAX,
+    GOAL_TITLE_MAX,
+    MESSAGE_MAX,
     AuditEvent,
     CoachSelection,
     DiscoveryCall,
     Engagement,
     EventStatus,
+    Goal,
+    Message,
     Pause,
     Session,
 )
@@ -164,6 +170,40 @@ LAUNCH = Rule(
     (Status.DRAFT,), not_now=gettext_lazy("Only a draft can be launched; this one has been "
                                           "launched."),
     refused=gettext_lazy("Only the administrators responsible for this engagement may launch it."))
+
+# Goals and the message thread: from the launch to the end (a coach-matching engagement has
+# its coachee and its administrators before it has a coach).
+WRITE_GOALS = Rule(
+    (Status.ACTIVE, Status.COACH_MATCHING), coach_may=True, coachee_may=True,
+    managers_may=False,
+    not_now=_("Goals can be set once the engagement is launched."),
+    ended=_("This engagement has ended: its goals stay readable, and nothing new can be "
+            "added."),
+    refused=_("Only the coach and the coachee set goals; administrators read them."))
+POST_MESSAGE = Rule(
+    (Status.ACTIVE, Status.COACH_MATCHING), coach_may=True, coachee_may=True,
+    not_now=_("Messages can be written once the engagement is launched."),
+    ended=_("This engagement has ended: its messages stay readable, and nothing new can be "
+            "added."),
+    refused=_("Only the coachee, the coach and the administrators responsible write in this "
+              "thread."))
+
+
+def is_participant(user, engagement):
+    """
+    Whether `user` reads `engagement`'s goals and message thread: its coachee, its coach and
+    the administrators who manage it (`can_manage`, from the gate). A coaching provider's
+    administrator sees the engagement's row but takes no part in it: coaching is between the
+    coachee, the coach and the client company, so they read neither (like session notes).
+    """
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.pk in (engagement.coachee_id, engagement.coach_id):
+        return True
+    can_manage = getattr(engagement, "can_manage", None)
+    if can_manage is None:  # an engagement that did not come through the gate
+        can_manage = _scope(user).filter(pk=engagement.pk, can_manage=True).exists()
+    return bool(can_manage)
 
 
 def is_staff_editor(user):
@@ -468,6 +508,96 @@ def do_write_session_notes(session, *, by, notes, shared):
     _audit(Action.SESSION_NOTES_WRITTEN, by, engagement, **changes)
     _follow(Action.SESSION_NOTES_WRITTEN, by, engagement, changes=changes)
     return session
+
+
+# ---------------------------------------------------------------------------------------------
+# Goals and messages: nothing the progress rules read, so nothing to evaluate or bill.
+
+
+def _text(value, *, max_length, required, what):
+    """`value` stripped, or ActionRefused saying why it cannot be stored (for any caller)."""
+    text = (value or "").strip()
+    if required and not text:
+        raise ActionRefused(_t("Write the %(what)s.") % {"what": what})
+    if len(text) > max_length:
+        raise ActionRefused(_t("The %(what)s is too long: at most %(max)d characters, "
+                               "this one has %(n)d.")
+                            % {"what": what, "max": max_length, "n": len(text)})
+    if "\x00" in text:
+        raise ActionRefused(_t("The %(what)s contains a character that cannot be stored.")
+                            % {"what": what})
+    return text
+
+
+def _goal_text(title, detail):
+    return (_text(title, max_length=GOAL_TITLE_MAX, required=True, what=_t("goal")),
+            _text(detail, max_length=GOAL_DETAIL_MAX, required=False,
+                  what=_t("goal's description")))
+
+
+@transaction.atomic
+def do_add_goal(engagement, *, by, title, detail="", now=None):
+    """A goal set by the engagement's coach or coachee."""
+    engagement = _lock(by, engagement, WRITE_GOALS)
+    title, detail = _goal_text(title, detail)
+    now = _now(now)
+    goal = Goal.objects.create(engagement=engagement, title=title, detail=detail,
+                               created_by=by, created_at=now, updated_at=now)
+    changes = {"goal": goal.pk, "title": title}
+    _audit(Action.GOAL_ADDED, by, engagement, **changes)
+    _follow(Action.GOAL_ADDED, by, engagement, changes=changes)
+    return goal
+
+
+@transaction.atomic
+def do_edit_goal(goal, *, by, title, detail="", now=None):
+    engagement, goal = _lock_event(Goal, goal, by, WRITE_GOALS)
+    title, detail = _goal_text(title, detail)
+    if (goal.title, goal.detail) == (title, detail):
+        return goal
+    changes = {"goal": goal.pk, "title": [goal.title, title]}
+    if goal.detail != detail:
+        changes["detail"] = True  # changed; the words are on the goal itself
+    goal.title, goal.detail, goal.updated_at = title, detail, _now(now)
+    goal.save(update_fields=["title", "detail", "updated_at"])
+    _audit(Action.GOAL_EDITED, by, engagement, **changes)
+    _follow(Action.GOAL_EDITED, by, engagement, changes=changes)
+    return goal
+
+
+@transaction.atomic
+def do_mark_goal_achieved(goal, *, by, achieved=True, now=None):
+    """Mark a goal achieved, or (`achieved=False`) not achieved after all: reopened."""
+    engagement, goal = _lock_event(Goal, goal, by, WRITE_GOALS)
+    if goal.is_achieved == bool(achieved):
+        return goal  # a second click, or two people at once: already so
+    now = _now(now)
+    goal.achieved_at, goal.achieved_by = (now, by) if achieved else (None, None)
+    goal.updated_at = now
+    goal.save(update_fields=["achieved_at", "achieved_by", "updated_at"])
+    action = Action.GOAL_ACHIEVED if achieved else Action.GOAL_REOPENED
+    changes = {"goal": goal.pk, "title": goal.title}
+    _audit(action, by, engagement, **changes)
+    _follow(action, by, engagement, changes=changes)
+    return goal
+
+
+@transaction.atomic
+def do_post_message(engagement, *, by, body, now=None):
+    """
+    A message in the engagement's thread. Its emails are notifications/'s: it writes their
+    outbox rows on `engagement_changed` (inside this transaction, so a message and its emails
+    commit together) and queues the grouped sending on `engagement_change_committed`. The
+    audit row says that a message was written, never what it says.
+    """
+    engagement = _lock(by, engagement, POST_MESSAGE)
+    body = _text(body, max_length=MESSAGE_MAX, required=True, what=_t("message"))
+    message = Message.objects.create(engagement=engagement, author=by, author_name=str(by),
+                                     body=body, created_at=_now(now))
+    changes = {"message": message.pk}
+    _audit(Action.MESSAGE_POSTED, by, engagement, **changes)
+    _follow(Action.MESSAGE_POSTED, by, engagement, changes=changes)
+    return message
 
 
 def _validate_coach(engagement, coach):

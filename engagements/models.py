@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engagements import visibility
@@ -419,6 +420,82 @@ class Pause(models.Model):
         return (self.ends_on - self.starts_on).days + 1
 
 
+# Lengths the forms and the actions both hold text to: long enough for what people write, short
+# enough that a page of a thread, or an email, stays a page.
+GOAL_TITLE_MAX = 200
+GOAL_DETAIL_MAX = 2_000
+MESSAGE_MAX = 4_000
+
+
+class Goal(models.Model):
+    """
+    What the coachee works toward in an engagement, set and kept by its coach and coachee;
+    the administrators who manage the engagement read them (DESIGN.md, "Goals, notes and
+    messages"). After the end they stay readable and nothing changes.
+    """
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="goals")
+    title = models.CharField(max_length=GOAL_TITLE_MAX)
+    detail = models.TextField(blank=True)
+    # When it was marked achieved (and by whom); cleared if it is reopened.
+    achieved_at = models.DateTimeField(null=True, blank=True)
+    achieved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["engagement", "created_at"], name="goal_eng_created")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="goal_has_title"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_achieved(self):
+        return self.achieved_at is not None
+
+
+class Message(models.Model):
+    """
+    One message of an engagement's thread, between its coachee, its coach and the
+    administrators who manage it; newest last. The author's name is copied so the thread
+    reads the same after their account is gone. Emails about it: notifications/messages.py.
+    """
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    author_name = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["engagement", "created_at"], name="message_eng_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="message_has_body"),
+        ]
+
+    def __str__(self):
+        return f"{self.author_name or 'Someone'} on {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class AuditEvent(models.Model):
     """
     Who did what, when: life-cycle actions on engagements and changes of a template's
@@ -448,6 +525,11 @@ class AuditEvent(models.Model):
         PAUSE_REQUESTED = "pause_requested", _("Pause requested")
         PAUSE_APPROVED = "pause_approved", _("Pause approved")
         PAUSE_DECLINED = "pause_declined", _("Pause declined")
+        GOAL_ADDED = "goal_added", _("Goal added")
+        GOAL_EDITED = "goal_edited", _("Goal edited")
+        GOAL_ACHIEVED = "goal_achieved", _("Goal achieved")
+        GOAL_REOPENED = "goal_reopened", _("Goal reopened")
+        MESSAGE_POSTED = "message_posted", _("Message written")
 
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from engagements import calendar_views, change_views, homes, lifecycle_views, pause_views, views
+from engagements import (
+    calendar_views,
+    change_views,
+    homes,
+    lifecycle_views,
+    participant_views,
+    pause_views,
+    views,
+)
 from optify.lists import views as lists
 
 app_name = "engagements"
@@ -40,6 +48,14 @@ urlpatterns = [
          name="approve_pause"),
     path("<int:pk>/pauses/<int:pause_pk>/decline/", pause_views.decline_pause,
          name="decline_pause"),
+    # Goals and the message thread (issue 19).
+    path("<int:pk>/goals/", participant_views.add_goal, name="add_goal"),
+    path("<int:pk>/goals/<int:goal_pk>/edit/", participant_views.edit_goal, name="edit_goal"),
+    path("<int:pk>/goals/<int:goal_pk>/achieved/", participant_views.goal_achieved,
+         name="goal_achieved"),
+    path("<int:pk>/goals/<int:goal_pk>/reopen/", participant_views.goal_reopened,
+         name="goal_reopened"),
+    path("<int:pk>/messages/", participant_views.post_message, name="post_message"),
     # Ending engagements (issue 6).
     path("<int:pk>/end-early/", lifecycle_views.end_early, name="end_early"),
     path("<int:pk>/complete/", lifecycle_views.mark_complete, name="mark_complete"),

@@ -168,7 +168,8 @@ class EngagementListView(BaseListView):
 # -- the engagement page -------------------------------------------------------------------
 
 
-def engagement_detail(request, pk, *, forms=None):
+def engagement_detail(request, pk, *, forms=None, extra=None, status=None):
+    """The engagement page; `extra` adds to its context (a bound goal or message form)."""
     engagement = actions.engagement_for(request.user, pk)
     forms = forms or {}
     user = request.user
@@ -214,7 +215,9 @@ def engagement_detail(request, pk, *, forms=None):
         "pause_reasons": PauseForm.base_fields["reason"].choices,
         "today": engagement.company.local_today(),
     }
-    status = 400 if any(form.is_bound for form in forms.values()) else 200
+    context.update(extra or {})
+    if status is None:
+        status = 400 if any(form.is_bound for form in forms.values()) else 200
     return render(request, "engagements/detail.html", context, status=status)
 
 

@@ -11,6 +11,8 @@ from engagements.models import (
     CoachSelection,
     DiscoveryCall,
     Engagement,
+    Goal,
+    Message,
     Pause,
     Session,
 )
@@ -157,3 +159,22 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     action = AuditEvent.Action.LAUNCHED
     actor = factory.SelfAttribute("engagement.owner")
     actor_name = factory.LazyAttribute(lambda o: str(o.actor))
+
+
+class GoalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Goal
+
+    engagement = factory.SubFactory(EngagementFactory)
+    title = factory.Sequence(lambda n: f"Goal {n}")
+    created_by = factory.SelfAttribute("engagement.coachee")
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    engagement = factory.SubFactory(EngagementFactory)
+    author = factory.SelfAttribute("engagement.coachee")
+    author_name = factory.LazyAttribute(lambda o: str(o.author) if o.author else "")
+    body = factory.Sequence(lambda n: f"Message {n}")

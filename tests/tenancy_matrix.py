@@ -149,6 +149,13 @@ def call_id(ctx):
     return call(ctx)[1:]
 
 
+def goal(ctx):
+    """The standing engagement and a goal its coachee set."""
+    from tests import factories
+
+    return [ctx.engagement.pk, factories.GoalFactory(engagement=ctx.engagement).pk]
+
+
 MATRIX = {
     # Project and accounts.
     # Each person's home (issue 19): the standing engagement is off track since 23 March; its
@@ -259,6 +266,24 @@ MATRIX = {
     "engagements:cancel_booking": Entry(
         expect(CE=200, G=403, L=403, C=403, P=403, OL=404, O=404, A=302), args=upcoming_session,
         progress=frozenset()),
+    # Goals and messages (issue 19). Goals: the coachee and the coach write (an empty POST is
+    # the form again, 400); the managing administrators read only (403), and the coach
+    # company's administrator takes no part (403). The thread: the coachee, the coach and the
+    # managing administrators write; the coach company's administrator 403.
+    "engagements:add_goal": Entry(
+        expect(C=400, CE=400, G=403, L=403, P=403, OL=404, O=404, A=302), args=eng,
+        method="post"),
+    "engagements:edit_goal": Entry(
+        expect(C=200, CE=200, G=403, L=403, P=403, OL=404, O=404, A=302), args=goal),
+    "engagements:goal_achieved": Entry(
+        expect(C=302, CE=302, G=403, L=403, P=403, OL=404, O=404, A=302), args=goal,
+        method="post"),
+    "engagements:goal_reopened": Entry(
+        expect(C=302, CE=302, G=403, L=403, P=403, OL=404, O=404, A=302), args=goal,
+        method="post"),
+    "engagements:post_message": Entry(
+        expect(C=400, CE=400, G=400, L=400, P=403, OL=404, O=404, A=302), args=eng,
+        method="post"),
     # Templates (issue 5): company administrators list and launch; global ones edit.
     "templates_app:list": Entry(expect(G=200, L=200, OL=200, P=200, O=200, others=404,
                                        A=302)),
