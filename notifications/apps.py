@@ -10,9 +10,9 @@ class NotificationsConfig(AppConfig):
             engagement_change_committed,
             engagement_changed,
         )
-        from notifications import invites, webhooks
+        from notifications import invites, pauses, tasks, webhooks
+        from notifications.messages import on_engagement_changed
         from notifications.outbox import on_evaluation_committing, on_progress_flipped
-        from notifications.pauses import on_engagement_change_committed
         from tracking.signals import evaluation_committing, progress_flipped
 
         # The daily evaluation announces its run inside its transaction; the outbox is
@@ -23,7 +23,7 @@ class NotificationsConfig(AppConfig):
         # And so do the at-once evaluations of one engagement, for their flips to Off Track.
         progress_flipped.connect(on_progress_flipped, dispatch_uid="notifications.flip_outbox")
         # What follows an action once committed: the coach told of the answer to a pause.
-        engagement_change_committed.connect(on_engagement_change_committed,
+        engagement_change_committed.connect(pauses.on_engagement_change_committed,
                                             dispatch_uid="notifications.pause_answer")
 
         # Webhooks' outbox, likewise in the transaction of the change: the actions' changes
@@ -38,3 +38,8 @@ class NotificationsConfig(AppConfig):
                                             dispatch_uid="notifications.invites")
         calendar_feed_failing.connect(invites.on_calendar_feed_failing,
                                       dispatch_uid="notifications.calendar_feed_failing")
+        # A message's emails: written with it (its transaction), queued once it has committed.
+        engagement_changed.connect(on_engagement_changed,
+                                   dispatch_uid="notifications.message_notices")
+        engagement_change_committed.connect(tasks.on_engagement_change_committed,
+                                            dispatch_uid="notifications.message_emails")

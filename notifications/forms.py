@@ -14,13 +14,16 @@ HELP = {
                           "changed last week and what goes off track this week."),
     Role.CALENDAR_INVITES: _("An email with a calendar invitation when a session or "
                              "discovery call of yours is scheduled, moved or cancelled."),
+    Role.MESSAGES: _("When someone writes in the message thread of an engagement you take "
+                     "part in. Several messages in a row come as one email."),
 }
 LABELS = {Role.EARLY_WARNING: _("Early warnings before an engagement goes off track"),
           Role.WEEKLY_DIGEST: _("Weekly programme digest"),
           Role.COACHEE: _("Off-track emails as coachee"),
           Role.COACH: _("Off-track emails as coach"),
           Role.ADMINISTRATOR: _("Off-track emails as administrator"),
-          Role.CALENDAR_INVITES: _("Calendar invitations for sessions")}
+          Role.CALENDAR_INVITES: _("Calendar invitations for sessions"),
+          Role.MESSAGES: _("New messages")}
 
 
 class NudgePreferencesForm(forms.Form):

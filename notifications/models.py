@@ -18,6 +18,8 @@ class Role(models.TextChoices):
     WEEKLY_DIGEST = "weekly_digest", _("Weekly programme digest")
     # Session emails carrying calendar invitations (engagements/invites.py), on by default.
     CALENDAR_INVITES = "calendar_invites", _("Calendar invitations")
+    # Emails about new messages in an engagement's thread (notifications/messages.py).
+    MESSAGES = "messages", _("Messages")
 
 
 class NudgePreference(models.Model):
@@ -257,3 +259,50 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.message} to {self.endpoint_id}: {self.status}"
+
+
+class MessageNotice(models.Model):
+    """
+    The message emails' outbox: one row per message and person to tell about it, written in
+    the transaction that posts the message (notifications/messages.py). Sent grouped: one
+    email per recipient for all of their pending rows, once the first of them has waited
+    `messages.WAIT`, so that a burst of messages is one email.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    message = models.ForeignKey(
+        "engagements.Message", on_delete=models.CASCADE, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_notices"
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING)
+    # The message's time: the grouping window of its recipient opens then.
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "recipient"], name="message_notice_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "failed", "cancelled"]),
+                name="message_notice_status_valid",
+            ),
+        ]
+        indexes = [
+            # The sender reads only what waits, per recipient.
+            models.Index(fields=["recipient", "created_at"], name="message_notice_pending",
+                         condition=Q(status="pending")),
+        ]
+
+    def __str__(self):
+        return f"Message {self.message_id} to {self.recipient_id} ({self.status})"

@@ -21,6 +21,8 @@ def other_kinds_held(user, roles):
         kinds.append(Role.CALENDAR_INVITES)
     if Role.ADMINISTRATOR in roles:
         kinds.append(Role.WEEKLY_DIGEST)
+    if roles:  # everyone in an engagement's thread: its coachee, coach and administrators
+        kinds.append(Role.MESSAGES)
     return kinds
 
 

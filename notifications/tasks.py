@@ -1,9 +1,13 @@
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerError
 
+from engagements.models import AuditEvent
+from notifications import messages
 from notifications.invites import send_invites
 from notifications.outbox import hand_over_flips
 from notifications.sender import send_due_nudges
@@ -88,3 +92,37 @@ def enqueue_webhooks():
 def send_calendar_invites(kind, pk, method, sequence, action):
     """The calendar invitations of one session change (notifications/invites.py)."""
     return send_invites(kind, pk, method, sequence, action)
+
+
+@shared_task(name="notifications.send_message_emails", ignore_result=True,
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=1,
+             retry_backoff_max=60, max_retries=5)
+def send_message_emails(wait_seconds=None):
+    """
+    The emails about new messages (notifications/messages.py): queued `messages.WAIT` after
+    each message, and every minute by beat. Running it twice, or on two workers, sends nothing
+    twice.
+    """
+    wait = messages.WAIT if wait_seconds is None else dt.timedelta(seconds=wait_seconds)
+    return messages.send_due_message_emails(wait=wait)
+
+
+def enqueue_message_emails():
+    """
+    Queues the message emails `WAIT` from now: the window in which a burst of messages becomes
+    one email. Tasks run in-process (the embedded default) cannot wait: they send at once. A
+    broker that is down is logged, not raised: beat's minute tick sends them anyway.
+    """
+    try:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            send_message_emails.delay(wait_seconds=0)
+        else:
+            send_message_emails.apply_async(countdown=messages.WAIT.total_seconds())
+    except BrokerError as error:
+        logger.warning("message_emails_enqueue_failed",
+                       extra={"error": type(error).__name__, "fallback": "beat"})
+
+
+def on_engagement_change_committed(sender, action, **kwargs):
+    if action == AuditEvent.Action.MESSAGE_POSTED:
+        enqueue_message_emails()

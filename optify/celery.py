@@ -33,6 +33,11 @@ app.conf.beat_schedule = {
         "task": "notifications.deliver_webhooks",
         "schedule": float(_every) if _every else 60.0,
     },
+    # The message emails' safety net (a lost enqueue, a retry after a mail provider's error).
+    "notifications-send-message-emails": {
+        "task": "notifications.send_message_emails",
+        "schedule": float(_every) if _every else 60.0,
+    },
     # Hourly: each company's weekly programme digests soon after its own Monday 08:00.
     "weekly-programme-digests": {
         "task": "notifications.build_weekly_digests",
