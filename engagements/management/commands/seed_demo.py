@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from accounts.models import Company, Location
 from engagements import actions
-from engagements.models import CoachSelection, DiscoveryCall, Engagement, Pause, Session
+from engagements.models import (
+    CoachSelection,
+    DiscoveryCall,
+    Engagement,
+    Goal,
+    Message,
+    Pause,
+    Session,
+)
 from templates_app.models import EngagementKind, EngagementTemplate, ThresholdUnit
 
 User = get_user_model()
@@ -45,6 +53,23 @@ TEMPLATES = [
     ("On-demand support", EngagementKind.ON_DEMAND, 30, ThresholdUnit.DAYS, False),
     ("Coach matching (2 weeks)", EngagementKind.COACH_MATCHING, 14, ThresholdUnit.WEEKS, True),
     ("Executive coaching (untracked)", EngagementKind.ONE_ON_ONE, None, ThresholdUnit.DAYS, False),
+]
+
+# A few engagements get goals and a message thread, so that `make run` shows them.
+GOALS = [
+    ("Delegate the weekly report to the team", "Hand it over by the end of the quarter."),
+    ("Hold a one-to-one with each report every fortnight", ""),
+    ("Speak first in one leadership meeting a week", "Start with the Monday stand-up."),
+]
+THREAD = [
+    # who, hours before now, what
+    ("coach", 96, "Welcome! Before our first session, note two situations from this week "
+                  "you would like to have handled differently."),
+    ("coachee", 95, "Thanks, I have two already. Could we spend the first half on "
+                    "delegation?"),
+    ("coach", 94, "Of course. Bring the weekly report: we will start there."),
+    ("owner", 30, "Glad to see this under way. Tell me if you need anything from us."),
+    ("coachee", 2, "Quick update: the team ran the report on their own this week!"),
 ]
 
 
@@ -158,6 +183,7 @@ class Command(BaseCommand):
             self.events(engagement, coaches, today, sessions, calls)
         Session.objects.bulk_create(sessions)
         DiscoveryCall.objects.bulk_create(calls)
+        self.goals_and_messages(company, coaches[0])
         return count
 
     def engagement(self, company, template, coachee, admin, locations, coaches, today):
@@ -236,6 +262,45 @@ class Command(BaseCommand):
                 sessions.append(Session(engagement=engagement, starts_at=starts_at,
                                         status=status, cancelled_at=cancelled_at))
 
+    def goals_and_messages(self, company, first_coach):
+        """Goals and a thread for the first coachees who sign in, and for the first coach."""
+        shown = Engagement.objects.filter(
+            company=company, coach__isnull=False, coachee__status=User.Status.ACTIVE,
+        ).select_related("coachee", "coach", "owner").order_by("pk")
+        running = shown.filter(status=Engagement.Status.ACTIVE)
+        ended = shown.filter(status__in=[Engagement.Status.COMPLETED,
+                                         Engagement.Status.ENDED_EARLY])
+        chosen = {}
+        for engagement in [*running[:6], *ended[:2], *running.filter(coach=first_coach)[:3]]:
+            chosen.setdefault(engagement.pk, engagement)
+        now = timezone.now()
+        goals, thread = [], []
+        for engagement in chosen.values():
+            # An ended engagement's thread and goals are from before its end.
+            base = min(now, engagement.ended_at or now)
+            start = engagement.launched_at or base
+
+            def after_start(moment, start=start):
+                return max(moment, start)
+
+            for i, (title, detail) in enumerate(GOALS):
+                achieved = engagement.is_ended or i == 1
+                goals.append(Goal(
+                    engagement=engagement, title=title, detail=detail,
+                    created_by=engagement.coachee if i % 2 == 0 else engagement.coach,
+                    created_at=after_start(base - dt.timedelta(days=20 - i)), updated_at=base,
+                    achieved_at=base - dt.timedelta(days=3) if achieved else None,
+                    achieved_by=engagement.coachee if achieved else None))
+            people = {"coach": engagement.coach, "coachee": engagement.coachee,
+                      "owner": engagement.owner}
+            for who, hours, body in THREAD:
+                author = people[who]
+                thread.append(Message(engagement=engagement, author=author,
+                                      author_name=str(author), body=body,
+                                      created_at=after_start(base - dt.timedelta(hours=hours))))
+        Goal.objects.bulk_create(goals)
+        Message.objects.bulk_create(thread)
+
     def evaluate_progress(self, history=True):
         from tracking.evaluation import evaluate_companies
         from tracking.jobs import run_daily_evaluation
@@ -313,7 +378,10 @@ class Command(BaseCommand):
         self.stdout.write("")
 
     def a_coachee_email(self):
+        # One whose home has something to show: running, with goals and messages.
         engagement = (Engagement.objects.filter(company__slug="northwind",
-                                                coachee__status=User.Status.ACTIVE)
+                                                coachee__status=User.Status.ACTIVE,
+                                                status=Engagement.Status.ACTIVE,
+                                                goals__isnull=False)
                       .select_related("coachee").order_by("pk").first())
         return engagement.coachee.email if engagement else "-"
