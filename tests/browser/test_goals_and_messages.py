@@ -40,8 +40,7 @@ def axe():
 def test_a_coachee_adds_a_goal_and_sends_a_message_and_the_coach_sees_both(
         signed_in_page, coachee, coach, engagement, axe, screenshot, first_of_april, viewport,
         suffix):
-    # A session booked (the page's sessions table without any row scrolls on a phone with
-    # nothing to focus in it: axe's scrollable-region-focusable, not of this test's making).
+    # A session booked, as in a real engagement: the page shows its goals and thread beside it.
     factories.SessionFactory(engagement=engagement,
                              starts_at=dt.datetime(2026, 4, 8, 9, tzinfo=dt.UTC))
     url = f"/engagements/{engagement.pk}/"

@@ -145,7 +145,8 @@ def test_nobody_who_cannot_read_the_thread_is_told(engagement, coach, coachee, p
     # An internal-record coachee cannot sign in; a former coach no longer takes part.
     User.objects.filter(pk=coachee.pk).update(status=User.Status.INTERNAL_RECORD)
     burst(engagement, coach, "Notes from today")
-    new_coach = factories.UserFactory(company=owner_company, full_name="Nia New")
+    new_coach = factories.UserFactory(company=owner_company, full_name="Nia New",
+                                      is_coach=True)
     actions.do_edit_engagement(engagement, by=engagement.owner, coach=new_coach)
     messages.send_due_message_emails(now=NOW + WAIT)
     assert to(coachee) == [] and to(provider_admin) == [] and to(new_coach) == []
