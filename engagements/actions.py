@@ -514,25 +514,40 @@ def do_write_session_notes(session, *, by, notes, shared):
 # Goals and messages: nothing the progress rules read, so nothing to evaluate or bill.
 
 
-def _text(value, *, max_length, required, what):
+# What is refused about a text, whole sentences per field (a field's name glued into one
+# sentence does not translate: "el objetivo", "la descripción").
+GOAL_TITLE_REFUSALS = {
+    "empty": _("Write the goal."),
+    "long": _("The goal is too long: at most %(max)d characters, this one has %(n)d."),
+    "nul": _("The goal contains a character that cannot be stored."),
+}
+GOAL_DETAIL_REFUSALS = {
+    "long": _("The goal's description is too long: at most %(max)d characters, this one has "
+              "%(n)d."),
+    "nul": _("The goal's description contains a character that cannot be stored."),
+}
+MESSAGE_REFUSALS = {
+    "empty": _("Write the message."),
+    "long": _("The message is too long: at most %(max)d characters, this one has %(n)d."),
+    "nul": _("The message contains a character that cannot be stored."),
+}
+
+
+def _text(value, *, max_length, refusals):
     """`value` stripped, or ActionRefused saying why it cannot be stored (for any caller)."""
     text = (value or "").strip()
-    if required and not text:
-        raise ActionRefused(_t("Write the %(what)s.") % {"what": what})
+    if not text and "empty" in refusals:
+        raise ActionRefused(str(refusals["empty"]))
     if len(text) > max_length:
-        raise ActionRefused(_t("The %(what)s is too long: at most %(max)d characters, "
-                               "this one has %(n)d.")
-                            % {"what": what, "max": max_length, "n": len(text)})
+        raise ActionRefused(str(refusals["long"]) % {"max": max_length, "n": len(text)})
     if "\x00" in text:
-        raise ActionRefused(_t("The %(what)s contains a character that cannot be stored.")
-                            % {"what": what})
+        raise ActionRefused(str(refusals["nul"]))
     return text
 
 
 def _goal_text(title, detail):
-    return (_text(title, max_length=GOAL_TITLE_MAX, required=True, what=_t("goal")),
-            _text(detail, max_length=GOAL_DETAIL_MAX, required=False,
-                  what=_t("goal's description")))
+    return (_text(title, max_length=GOAL_TITLE_MAX, refusals=GOAL_TITLE_REFUSALS),
+            _text(detail, max_length=GOAL_DETAIL_MAX, refusals=GOAL_DETAIL_REFUSALS))
 
 
 @transaction.atomic
@@ -591,7 +606,7 @@ def do_post_message(engagement, *, by, body, now=None):
     audit row says that a message was written, never what it says.
     """
     engagement = _lock(by, engagement, POST_MESSAGE)
-    body = _text(body, max_length=MESSAGE_MAX, required=True, what=_t("message"))
+    body = _text(body, max_length=MESSAGE_MAX, refusals=MESSAGE_REFUSALS)
     message = Message.objects.create(engagement=engagement, author=by, author_name=str(by),
                                      body=body, created_at=_now(now))
     changes = {"message": message.pk}

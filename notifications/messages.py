@@ -39,6 +39,7 @@ from django.db import transaction
 from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -124,7 +125,7 @@ def send_to(recipient_id, now, connection):
             notices = list(
                 MessageNotice.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(recipient_id=recipient_id, status=Status.PENDING)
-                .select_related("recipient", "message__engagement__company",
+                .select_related("recipient__company", "message__engagement__company",
                                 "message__engagement__coachee", "message__engagement__coach",
                                 "message__engagement__template")
                 .order_by("message__engagement_id", "created_at", "pk")
@@ -184,8 +185,9 @@ def message_id_for(notices):
 
 def compose(recipient, notices):
     """The one email telling `recipient` about `notices`, grouped by engagement."""
-    language = getattr(recipient, "language", "") or settings.LANGUAGE_CODE
-    with translation.override(language):
+    # The recipient's language (their own, else their company's), for the dates and the
+    # subject composed here as much as for the templates (build_email).
+    with translation.override(recipient.language_code):
         groups = []
         for _engagement_id, items in groupby(notices, key=lambda n: n.message.engagement_id):
             items = list(items)
@@ -198,8 +200,8 @@ def compose(recipient, notices):
                         f"#messages-{engagement.pk}"),
                 "messages": [{
                     "author": n.message.author_name or _("Someone"),
-                    "when": timezone.localtime(n.message.created_at, tz).strftime(
-                        "%-d %b %Y, %H:%M"),
+                    "when": date_format(timezone.localtime(n.message.created_at, tz),
+                                        "j M Y, H:i"),
                     "body": n.message.body,
                 } for n in items],
             })

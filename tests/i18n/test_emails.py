@@ -15,8 +15,9 @@ from accounts import actions as people_actions
 from accounts.invitations import send_invitation
 from accounts.models import User
 from accounts.tasks import send_password_reset
+from engagements import actions as engagement_actions
 from engagements.models import Engagement
-from notifications import sender
+from notifications import messages, sender
 from notifications.outbox import build_outbox
 from notifications.weekly import build_due_weekly_digests
 from tests import factories
@@ -152,3 +153,35 @@ def test_rendering_an_email_leaves_the_callers_language_alone(spanish_company, g
         send_invitation(factories.UserFactory(company=spanish_company,
                                               status=User.Status.INTERNAL_RECORD))
         assert translation.get_language() == "en"
+
+
+@time_machine.travel(dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC), tick=False)
+def test_message_emails_each_in_its_recipients_language(
+        spanish_company, engagement, coachee, coach, global_admin):
+    # The coachee (Acme: Spanish) writes in Spanish; the coach's company speaks English; the
+    # owner chose English for themself against their company's Spanish.
+    speak(global_admin, "en")
+    now = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
+    with translation.override("es"):  # the author's language changes nothing
+        engagement_actions.do_post_message(engagement, by=coachee, body="¿El viernes?", now=now)
+        engagement_actions.do_post_message(engagement, by=coachee, body="O el lunes.",
+                                           now=now + dt.timedelta(seconds=30))
+    messages.send_due_message_emails(now=now + messages.WAIT)
+
+    to_coach, coach_html = to(coach.email)
+    assert to_coach.subject == "2 new messages from Cole Coachee"
+    assert "There are 2 new messages for you on Optify:" in to_coach.body
+    assert "1 Apr 2026, 13:00" in to_coach.body and "Read and reply" in coach_html
+
+    # Back to Spanish for the coachee's reply, in the coachee's language.
+    engagement_actions.do_post_message(engagement, by=coach, body="Viernes, perfecto.",
+                                       now=now + dt.timedelta(minutes=5))
+    messages.send_due_message_emails(now=now + dt.timedelta(minutes=5) + messages.WAIT)
+    to_coachee, coachee_html = to(coachee.email)
+    assert to_coachee.subject == "Mensaje nuevo de Cora Coach"
+    assert "Hola, Cole:" in to_coachee.body
+    assert "Tienes un mensaje nuevo en Optify:" in to_coachee.body
+    assert "1 Abr 2026, 13:05" in to_coachee.body
+    assert "Leer y responder" in coachee_html
+    assert "Darte de baja de los correos de mensajes" in to_coachee.body
+    assert 'lang="es"' in coachee_html
