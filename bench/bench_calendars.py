@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from seed import bench_database_url, ensure_database  # noqa: E402
+from seed import bench_database_url, ensure_database, loadavg, production_like  # noqa: E402
 
 NOW = dt.datetime(2026, 3, 23, 7, 0, tzinfo=dt.UTC)
 
@@ -88,7 +88,7 @@ def main(argv=None):
     os.environ["DATABASE_URL"] = url
     os.environ["OUTBOUND_ALLOW_LOOPBACK"] = "1"
     os.environ.pop("REDIS_URL", None)  # tasks in-process; calendar sessions send no email
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optify.settings")
+    production_like()  # DEBUG off (no query log), warnings only, as in production
     import django
 
     django.setup()
@@ -136,7 +136,7 @@ def main(argv=None):
             f"/{coach.pk}.ics")) for coach in coaches)
         size = sum(len(d) for d in server.documents.values()) / len(server.documents)
         print(f"{args.feeds} feeds x {args.events} events ({size / 1024:.0f} KiB each), "
-              f"{args.coachees} coachees per coach; load {_load()}")
+              f"{args.coachees} coachees per coach; {loadavg()}")
 
         with time_machine.travel(NOW, tick=True):
             phases = (("first read", None), ("unchanged (304)", None),
@@ -151,13 +151,9 @@ def main(argv=None):
                 totals = calendars.refresh_all()
                 wall = time.perf_counter() - started
                 print(f"{name:>17}: {wall:6.1f} s wall, {time.process_time() - cpu:6.1f} s CPU "
-                      f"({wall / args.feeds * 1000:.0f} ms a feed) {totals}; load {_load()}")
+                      f"({wall / args.feeds * 1000:.0f} ms a feed) {totals}; {loadavg()}")
     print(f"sessions from calendar: {Session.objects.exclude(calendar_uid='').count()}, "
           f"scheduled {Session.objects.filter(status='scheduled').count()}")
-
-
-def _load():
-    return Path("/proc/loadavg").read_text().split()[0]
 
 
 if __name__ == "__main__":
