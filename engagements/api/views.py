@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -19,6 +20,8 @@ from engagements.api import serializers
 from engagements.filters import EngagementFilterSet
 from engagements.models import DiscoveryCall, Engagement, Session
 from engagements.views import pause_reason
+from engagements.visibility import by_progress
+from optify.api.pagination import OrderedUnion
 from optify.api.views import GenericViewSet, ReadOnlyViewSet, query_id
 
 User = get_user_model()
@@ -37,13 +40,38 @@ class EngagementViewSet(ReadOnlyViewSet):
     filterset_class = EngagementFilterSet
 
     def get_queryset(self):
+        return self.rows(Engagement.objects.restrict(self.request.user))
+
+    @staticmethod
+    def rows(queryset):
         # Four joins, the gate's annotations and the paused rows' reason: one query a page,
         # read as values (see EngagementSerializer).
         row = serializers.EngagementSerializer
-        return (Engagement.objects.restrict(self.request.user)
-                .annotate(pause_reason=pause_reason(),
-                          **{name: F(path) for name, path in row.RELATED.items()})
+        return (queryset.annotate(pause_reason=pause_reason(),
+                                  **{name: F(path) for name, path in row.RELATED.items()})
                 .values(*row.ROW))
+
+    def filter_queryset(self, queryset):
+        """
+        The list: the gate's rows in its two disjoint parts (`by_progress(user).parts`, the
+        same rows and annotations as `restrict()`), what the user administers and what they
+        see as coach, coachee or provider, each filtered by the page's FilterSet and read
+        newest first on its own, merged in one query (OrderedUnion). The gate's OR in one
+        WHERE would make PostgreSQL walk the whole table backwards by id past every other
+        tenant's newer rows (280 ms for the first page of a 200,000-engagement tenant whose
+        rows are the oldest of 1,000,000); the administered part reads eng_company_id, the
+        other part is sorted (see OrderedUnion).
+        """
+        if self.action != "list":
+            return queryset
+        filterset = DjangoFilterBackend().get_filterset(self.request, queryset, self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        administered, others = by_progress(self.request.user).parts(Engagement.objects.all())
+        return OrderedUnion(
+            walked=[self.rows(filterset.filter_queryset(administered))] if administered
+            is not None else [],
+            sorted=[self.rows(filterset.filter_queryset(others))])
 
 
 ENGAGEMENT_PARAMETER = OpenApiParameter(

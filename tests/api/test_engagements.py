@@ -153,6 +153,37 @@ def test_a_cursor_walk_sees_every_row_once_in_a_fixed_number_of_queries(
     assert seen == sorted(seen, reverse=True)
 
 
+def test_rows_administered_and_coached_elsewhere_come_in_one_order(
+        api_as, global_admin, owner_company, other_company, other_admin):
+    """
+    The list reads the gate in two parts (administered; coached or seen elsewhere) and merges
+    them: a walk in small pages sees exactly restrict()'s rows, each once, newest first, with
+    each part's own annotations, in the same number of queries as one part.
+    """
+    mine, elsewhere = [], []
+    for _ in range(4):
+        mine.append(factories.EngagementFactory(company=owner_company, owner=global_admin))
+        elsewhere.append(factories.EngagementFactory(company=other_company, owner=other_admin,
+                                                     coach=global_admin))
+    client = api_as(global_admin)
+    seen, url, rows = [], f"{URL}?page_size=3", {}
+    while url:
+        body = client.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        rows.update({row["id"]: row for row in body["results"]})
+        url = body["next"]
+    expected = set(Engagement.objects.restrict(global_admin).exclude(
+        status__in=["ended_early", "completed"]).values_list("pk", flat=True))
+    assert seen == sorted(expected, reverse=True) and len(seen) == len(set(seen))
+    assert {e.pk for e in mine + elsewhere} <= expected
+    assert all(rows[e.pk]["can_manage"] for e in mine)
+    assert not any(rows[e.pk]["can_manage"] for e in elsewhere)
+    assert all(rows[e.pk]["sees_progress"] for e in elsewhere)  # their coach sees progress
+    # A filter applies to both parts.
+    filtered = client.get(URL, {"q": elsewhere[0].coachee.full_name, "page_size": 50}).json()
+    assert elsewhere[0].pk in [row["id"] for row in filtered["results"]]
+
+
 @pytest.mark.parametrize("initials", ["G", "P"])
 def test_each_row_says_what_its_engagement_holds(client_for, roles, varied, initials):
     """Rows are written from values, not objects: they hold the objects' own data."""
