@@ -20,7 +20,15 @@ from django.views.decorators.http import require_http_methods
 
 from engagements import actions
 from engagements.home_forms import BookingForm, CancelBookingForm
-from engagements.models import ACTIVE_STATUSES, Engagement, EventStatus, Progress, Session
+from engagements.models import (
+    ACTIVE_STATUSES,
+    Engagement,
+    EventStatus,
+    Goal,
+    Message,
+    Progress,
+    Session,
+)
 from engagements.reasons import progress_reason
 from engagements.tables import progress_html
 from engagements.views import with_list_annotations
@@ -43,14 +51,18 @@ def coachee_engagements(user):
     The engagements `user` is the coachee of, running first, then ended ones (their history
     stays readable); drafts are not theirs to see yet. Each carries `upcoming` (scheduled
     sessions still to come, soonest first, each with `can_cancel`), `past` (the latest sessions
-    that are behind them) and `shared_notes` (sessions whose notes the coach shared).
+    that are behind them) and `shared_notes` (sessions whose notes the coach shared); their
+    goals and message threads come prefetched for the sections (`engagement_parts`).
     """
     now = timezone.now()
     engagements = list(
         Engagement.objects.restrict(user).filter(coachee_id=user.pk)
         .exclude(status=Engagement.Status.DRAFT)
         .select_related("coach", "company", "template", "owner")
-        .prefetch_related(Prefetch("sessions", queryset=Session.objects.order_by("starts_at")))
+        .prefetch_related(Prefetch("sessions", queryset=Session.objects.order_by("starts_at")),
+                          Prefetch("goals", queryset=Goal.objects.order_by("created_at", "pk")),
+                          Prefetch("messages", to_attr="thread_messages",
+                                   queryset=Message.objects.order_by("created_at", "pk")))
         .order_by(Case(When(status__in=ACTIVE_STATUSES, then=Value(0)), default=Value(1),
                        output_field=IntegerField()), "-started_on", "-pk")
     )

@@ -9,7 +9,8 @@ An engagement's goals and its message thread as sections any page can show:
 viewer may read (actions.is_participant: the coachee, the coach, the managing administrators;
 anyone else gets one line saying whose it is), and its form only to those who may write now —
 never once the engagement has ended. After a POST, the page they were on is where they return.
-A few queries per section.
+A few queries per section; none for a page that prefetched the engagement's `goals` and, as
+`thread_messages` (oldest first), its `messages` (the coachee's home).
 """
 
 from django import template
@@ -68,11 +69,15 @@ def messages_section(context, engagement, heading=2):
     can_write = parts["reads"] and actions.may(user, engagement, actions.POST_MESSAGE)
     thread, total = [], 0
     if parts["reads"]:
-        newest = list(engagement.messages.order_by("-created_at", "-pk")[:THREAD_LENGTH])
-        total = len(newest)
-        if total == THREAD_LENGTH:
-            total = engagement.messages.count()
-        thread = newest[::-1]  # newest last
+        prefetched = getattr(engagement, "thread_messages", None)  # oldest first (homes.py)
+        if prefetched is not None:
+            thread, total = prefetched[-THREAD_LENGTH:], len(prefetched)
+        else:
+            newest = list(engagement.messages.order_by("-created_at", "-pk")[:THREAD_LENGTH])
+            total = len(newest)
+            if total == THREAD_LENGTH:
+                total = engagement.messages.count()
+            thread = newest[::-1]  # newest last
         for message in thread:
             message.role = _author_role(message, engagement)
             message.mine = message.author_id == user.pk

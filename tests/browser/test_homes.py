@@ -1,8 +1,10 @@
 """
 In a real browser (issue 19): a coachee signs in, lands on "My coaching", books a session with
-their coach, and their coach sees it on "My coachees"; every role's home passes axe-core at a
-laptop's and a phone's width, without sideways scrolling. Screenshots of each home at 1366 and
-390 px go to docs/screenshots/ with OPTIFY_SCREENSHOTS=1 (tests/browser/conftest.py).
+their coach, adds a goal and sends a message there, and their coach sees the session on "My
+coachees" and the goal and the message on the engagement's page; every role's home passes
+axe-core at a laptop's and a phone's width, without sideways scrolling. Screenshots of each
+home at 1366 and 390 px go to docs/screenshots/ with OPTIFY_SCREENSHOTS=1
+(tests/browser/conftest.py).
 """
 
 import datetime as dt
@@ -105,6 +107,21 @@ def test_a_coachee_signs_in_books_a_session_and_the_coach_sees_it(
     page.get_by_role("button", name="Book the session").click()
     page.get_by_text("Session booked with Cora Coach on Fri 10 Apr, 09:30.").wait_for()
     assert "Friday 10 Apr 2026, 09:30" in page.locator(".next-session").inner_text()
+
+    # A goal and a message, from the same home.
+    goals = page.locator(f"#goals-{programme.pk}")
+    goals.get_by_label("Goal", exact=True).fill("Delegate the weekly report")
+    goals.get_by_role("button", name="Add goal").click()
+    page.get_by_text("Goal added.").wait_for()
+    page.get_by_role("heading", name="My coaching").wait_for()
+    thread = page.locator(f"#messages-{programme.pk}")
+    thread.get_by_label("Message").fill("Could we start with delegation?")
+    thread.get_by_role("button", name="Send message").click()
+    page.get_by_text("Message sent.").wait_for()
+    assert "Delegate the weekly report" in page.locator(f"#goals-{programme.pk}").inner_text()
+    assert "Could we start with delegation?" in page.locator(
+        f"#messages-{programme.pk}").inner_text()
+    assert_no_violations(axe, page, "the coachee's home with a goal and a message")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     context.close()
 
@@ -120,6 +137,12 @@ def test_a_coachee_signs_in_books_a_session_and_the_coach_sees_it(
     assert "Fri 10 Apr, 09:30" in row.inner_text()
     assert row.get_by_text("On Track", exact=True).count() == 1
     assert_no_violations(axe, coach_page, "the coach's home")
+    # The goal and the message on the engagement's page, one click away.
+    row.get_by_role("link", name=str(programme.coachee), exact=True).click()
+    assert "Delegate the weekly report" in coach_page.locator(
+        f"#goals-{programme.pk}").inner_text()
+    assert "Could we start with delegation?" in coach_page.locator(
+        f"#messages-{programme.pk}").inner_text()
 
 
 @pytest.mark.parametrize("role", ["coachee", "coach", "location_admin", "global_admin",
@@ -129,6 +152,12 @@ def test_each_roles_home_at_both_sizes(role, roles, programme, signed_in_page, a
     # Scheduled as the coach would: on track again at once.
     actions.do_schedule_session(programme, by=roles["coach"],
                                 starts_at=dt.datetime(2026, 4, 8, 9, tzinfo=dt.UTC))
+    # A goal and a short thread, as the coachee's home shows them.
+    actions.do_add_goal(programme, by=programme.coachee, title="Delegate the weekly report",
+                        detail="Hand it over by the end of May.")
+    actions.do_post_message(programme, by=programme.coach,
+                            body="Bring the weekly report on Wednesday: we will start there.")
+    actions.do_post_message(programme, by=programme.coachee, body="Will do, thank you!")
     for size, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
         page = signed_in_page(roles[role], viewport=viewport)
         page.goto("/")

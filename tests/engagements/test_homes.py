@@ -105,6 +105,47 @@ def test_an_ended_engagement_stays_readable_and_cannot_be_booked(
     assert book_url(ended) not in html
 
 
+def test_the_coachee_keeps_goals_and_writes_to_their_coach_from_my_coaching(
+        client_for, coachee, coach, engagement, foreign):
+    factories.GoalFactory(engagement=engagement, title="Delegate the weekly report")
+    factories.MessageFactory(engagement=engagement, author=coach, body="See you Thursday!")
+    factories.GoalFactory(engagement=foreign, title="A Globex goal")
+    client = client_for(coachee)
+    html = client.get(MY_COACHING).content.decode()
+    for text in ("Delegate the weekly report", "See you Thursday!", "Add goal", "Send message",
+                 reverse("engagements:add_goal", args=[engagement.pk]),
+                 reverse("engagements:post_message", args=[engagement.pk])):
+        assert text in html, text
+    assert "A Globex goal" not in html
+
+    # Written from the home, back to the home at the section.
+    response = client.post(reverse("engagements:add_goal", args=[engagement.pk]),
+                           {"title": "Speak first on Mondays", "detail": "",
+                            "next": MY_COACHING})
+    assert response.status_code == 302
+    assert response.url == f"{MY_COACHING}#goals-{engagement.pk}"
+    response = client.post(reverse("engagements:post_message", args=[engagement.pk]),
+                           {"body": "Thursday works.", "next": MY_COACHING})
+    assert response.url == f"{MY_COACHING}#messages-{engagement.pk}"
+    html = client.get(MY_COACHING).content.decode()
+    assert "Speak first on Mondays" in html and "Thursday works." in html
+
+
+def test_after_the_end_my_coaching_shows_goals_and_messages_and_no_form(
+        client_for, coachee, coach, global_admin, owner_company, location):
+    ended = factories.EngagementFactory(
+        company=owner_company, location=location, owner=global_admin, coachee=coachee,
+        coach=coach, completed=True)
+    factories.GoalFactory(engagement=ended, title="Run the offsite")
+    factories.MessageFactory(engagement=ended, author=coach, body="It was a pleasure.")
+    html = client_for(coachee).get(MY_COACHING).content.decode()
+    assert "Run the offsite" in html and "It was a pleasure." in html
+    for text in (reverse("engagements:add_goal", args=[ended.pk]),
+                 reverse("engagements:post_message", args=[ended.pk]), "Mark achieved"):
+        assert text not in html, text
+    assert "its goals stay readable" in html and "its messages stay readable" in html
+
+
 def test_someone_with_no_engagement_is_told_where_it_will_appear(client_for, owner_company):
     newcomer = factories.UserFactory(company=owner_company)
     html = client_for(newcomer).get(HOME).content.decode()
@@ -247,12 +288,15 @@ def test_the_coachee_home_runs_a_fixed_number_of_queries(
         factories.SessionFactory.create_batch(
             4, engagement=engagement, starts_at=dt.datetime(2026, 4, 10 + index, 9,
                                                              tzinfo=dt.UTC))
+        factories.GoalFactory.create_batch(2, engagement=engagement)
+        factories.MessageFactory.create_batch(3, engagement=engagement)
     client = client_for(coachee)
     client.get(HOME)
     # The session, the user, the locations they administer (none: not an administrator), the
     # navigation's "coaches or is coached?" (also what "/" shows), the engagements (coach,
-    # company, template, owner joined), their sessions, the user's company (the page header).
-    with django_assert_num_queries(7):
+    # company, template, owner joined), their sessions, their goals, their messages, the
+    # user's company (the page header).
+    with django_assert_num_queries(9):
         response = client.get(HOME)
     assert len(response.context["engagements"]) == 3
 
