@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -8,6 +9,14 @@ from engagements.people import coach_candidates, coachee_candidates, company_adm
 from templates_app.models import EngagementKind, EngagementTemplate, ThresholdUnit
 
 User = get_user_model()
+
+# Who receives what and when: said on the form and on the templates page (issue 15).
+REMINDERS_SENTENCE = gettext_lazy(
+    "Every N days while an engagement stays Off Track, its coachee, coach and owner "
+    "administrator get the off-track email again, in that morning's digest.")
+EARLY_WARNING_SENTENCE = gettext_lazy(
+    "N days before an engagement with nothing scheduled would go Off Track, its coachee and "
+    "coach get one heads-up that morning, with a link to book.")
 
 TRACKING_FIELDS = ("tracking_threshold_days", "offtrack_notifications_enabled",
                    "offtrack_reminder_every_days", "early_warning_days")
@@ -29,20 +38,17 @@ class EngagementTemplateForm(forms.ModelForm):
         fields = ["name", "kind", "description", "offtrack_notifications_enabled",
                   "offtrack_reminder_every_days", "early_warning_days"]
         labels = {
-            "offtrack_notifications_enabled": "Email the coachee, coach and owner when it "
-                                              "goes Off Track",
-            "offtrack_reminder_every_days": "Remind every N days while Off Track",
-            "early_warning_days": "Warn N days before it would go Off Track",
+            "offtrack_notifications_enabled": gettext_lazy(
+                "Email the coachee, coach and owner when it goes Off Track"),
+            "offtrack_reminder_every_days": gettext_lazy("Remind every N days while Off Track"),
+            "early_warning_days": gettext_lazy("Warn N days before it would go Off Track"),
         }
         help_texts = {
-            "offtrack_reminder_every_days": (
-                "Every N days while an engagement stays Off Track, its coachee, coach and "
-                "owner administrator get the off-track email again, in that morning's "
-                "digest. Optional; empty means no reminders."),
-            "early_warning_days": (
-                "N days before an engagement with nothing scheduled would go Off Track, its "
-                "coachee and coach get one heads-up that morning, with a link to book. "
-                "Optional; empty (the default) means no warning."),
+            "offtrack_reminder_every_days": format_lazy(
+                "{} {}", REMINDERS_SENTENCE, gettext_lazy("Optional; empty means no reminders.")),
+            "early_warning_days": format_lazy(
+                "{} {}", EARLY_WARNING_SENTENCE,
+                gettext_lazy("Optional; empty (the default) means no warning.")),
         }
 
     field_order = ["name", "kind", "description", "threshold", "threshold_unit",
@@ -73,7 +79,7 @@ class EngagementTemplateForm(forms.ModelForm):
         if number is not None and unit:
             days = number * 7 if unit == ThresholdUnit.WEEKS else number
             if days > 3650:
-                self.add_error("threshold", "At most 10 years (3650 days).")
+                self.add_error("threshold", _("At most 10 years (3650 days)."))
             cleaned["tracking_threshold_days"] = days
         else:
             cleaned["tracking_threshold_days"] = None
@@ -124,7 +130,7 @@ class LaunchForm(forms.Form):
             self.fields["location"].required = True
         if template.kind == EngagementKind.COACH_MATCHING:
             self.fields["coach"].disabled = True
-            self.fields["coach"].help_text = "Chosen later, by coach matching."
+            self.fields["coach"].help_text = _("Chosen later, by coach matching.")
         else:
             self.fields["coach"].required = True
             self.fields["coach"].help_text = ""

@@ -147,3 +147,31 @@ def test_location_admin_must_launch_into_their_location(client_for, location_adm
          "location": other_location.pk})
     assert response.status_code == 400
     assert not Engagement.objects.exists()
+
+
+def test_the_list_says_who_gets_reminders_and_early_warnings_and_when(client_for, global_admin,
+                                                                      template):
+    template.offtrack_reminder_every_days, template.early_warning_days = 7, 3
+    template.save(update_fields=["offtrack_reminder_every_days", "early_warning_days"])
+    factories.EngagementTemplateFactory(company=template.company, name="Plain")
+    html = client_for(global_admin).get(reverse("templates_app:list")).content.decode()
+    assert "every 7 days" in html and "3 days before" in html
+    assert html.count('data-label="Early warning">-</td>') == 1
+    assert ("its coachee, coach and owner administrator get the off-track email again, in that "
+            "morning's digest") in html
+    assert "its coachee and coach get one heads-up that morning, with a link to book" in html
+
+
+def test_the_template_form_and_list_speak_spanish(client_for, global_admin, template):
+    template.early_warning_days = 1
+    template.save(update_fields=["early_warning_days"])
+    global_admin.language = "es"
+    global_admin.save(update_fields=["language"])
+    client = client_for(global_admin)
+    form = client.get(reverse("templates_app:edit", args=[template.pk])).content.decode()
+    assert "Avisar N días antes de que pase a Estancado" in form
+    assert "Recordar cada N días mientras siga Estancado" in form
+    assert "reciben un único aviso esa mañana" in form
+    assert "Warn N days" not in form and "Remind every" not in form
+    listed = client.get(reverse("templates_app:list")).content.decode()
+    assert "1 día antes" in listed and "A quién se escribe, y cuándo" in listed
