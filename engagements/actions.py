@@ -340,6 +340,41 @@ def do_schedule_session(engagement, *, by, starts_at, duration_minutes=60, now=N
 
 
 @transaction.atomic
+def do_schedule_sessions_from_calendar(engagement, *, by, calendar_feed, occurrences,
+                                       now=None):
+    """
+    Schedule the sessions a connected calendar brought for one engagement (its first read
+    brings a series' every occurrence): `occurrences` is [(calendar_uid, starts_at,
+    duration_minutes)]. One lock and one evaluation for all of them, each audited and
+    followed as `do_schedule_session` does. Returns (sessions, refused): the occurrences this
+    engagement refuses (before its start) are skipped, with their messages.
+    """
+    engagement = _lock(by, engagement, SCHEDULE_SESSION)
+    sessions, refused = [], []
+    for calendar_uid, starts_at, duration_minutes in occurrences:
+        try:
+            validate_start(engagement, starts_at)
+        except ActionRefused as refusal:
+            refused.append((calendar_uid, str(refusal)))
+            continue
+        session = Session.objects.create(engagement=engagement, starts_at=starts_at,
+                                         duration_minutes=duration_minutes,
+                                         calendar_feed=calendar_feed, calendar_uid=calendar_uid)
+        _audit(Action.SESSION_SCHEDULED, by, engagement, starts_at=_local(session),
+               from_calendar=True)
+        sessions.append(session)
+    if sessions:
+        # Their evaluation together comes to what one after the other would end with: the
+        # progress depends on the set of events, not on the order they arrived in.
+        transition = _evaluate(engagement, Cause.SESSION, now)
+        for n, session in enumerate(sessions):
+            _follow(Action.SESSION_SCHEDULED, by, engagement,
+                    transition=transition if n == 0 else None,
+                    changes={"from_calendar": True}, event=session)
+    return sessions, refused
+
+
+@transaction.atomic
 def do_book_session(engagement, *, by, starts_at, duration_minutes=60, now=None):
     """The coachee books a session with their coach: while active, and only ahead of now."""
     engagement = _lock(by, engagement, BOOK_SESSION)

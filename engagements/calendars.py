@@ -388,19 +388,17 @@ def _apply(feed, found, engagements, now):
                 .only("pk", "calendar_uid", "starts_at", "duration_minutes", "status",
                       "engagement_id")}
     counts = {"created": 0, "moved": 0, "cancelled": 0, "skipped": 0}
+    new = {}  # engagement: its new occurrences, scheduled together (one lock, one evaluation)
     for key, (starts_at, minutes, emails) in found.items():
         session = existing.get(key)
+        if session is None:
+            engagement_pk = next((engagements[e] for e in sorted(emails)
+                                  if e in engagements), None)
+            if engagement_pk is not None:  # else not a session with a coachee of the owner's
+                new.setdefault(engagement_pk, []).append((key, starts_at, minutes))
+            continue
         try:
-            if session is None:
-                engagement_pk = next((engagements[e] for e in sorted(emails)
-                                      if e in engagements), None)
-                if engagement_pk is None:
-                    continue  # not a session with a coachee of the owner's
-                actions.do_schedule_session(engagement_pk, by=owner, starts_at=starts_at,
-                                            duration_minutes=minutes, now=now,
-                                            calendar_feed=feed, calendar_uid=key)
-                counts["created"] += 1
-            elif session.status == EventStatus.SCHEDULED and (
+            if session.status == EventStatus.SCHEDULED and (
                     session.starts_at != starts_at or session.duration_minutes != minutes):
                 actions.do_move_session(session, by=owner, starts_at=starts_at,
                                         duration_minutes=minutes, now=now)
@@ -409,6 +407,17 @@ def _apply(feed, found, engagements, now):
             counts["skipped"] += 1
             logger.info("calendar_event_skipped",
                         extra={"feed": feed.pk, "key": key, "why": str(refused)[:200]})
+    for engagement_pk, occurrences in new.items():
+        try:
+            sessions, refused = actions.do_schedule_sessions_from_calendar(
+                engagement_pk, by=owner, calendar_feed=feed, occurrences=occurrences, now=now)
+        except (actions.ActionRefused, PermissionDenied, Http404) as refusal:
+            sessions, refused = [], [(key, str(refusal)) for key, _s, _m in occurrences]
+        counts["created"] += len(sessions)
+        counts["skipped"] += len(refused)
+        for key, why in refused:
+            logger.info("calendar_event_skipped",
+                        extra={"feed": feed.pk, "key": key, "why": why[:200]})
     window_start = now - WINDOW_PAST
     for key, session in existing.items():
         if key in found or session.status != EventStatus.SCHEDULED:

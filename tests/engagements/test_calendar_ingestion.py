@@ -9,12 +9,15 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from engagements import actions, calendars
 from engagements.models import AuditEvent, CalendarFeed, Engagement, Session
 from tests import factories
 from tests.support.http import LocalServer
 from tracking.evaluation import Cause, evaluate_engagement
+from tracking.models import ProgressTransition
 
 NOW = dt.datetime(2026, 3, 23, 7, 0, tzinfo=dt.UTC)  # off track since today, nothing booked
 
@@ -123,6 +126,42 @@ def test_a_recurring_series_becomes_one_session_per_occurrence_in_the_window(
     assert len(set(from_calendar(off_track).values_list("calendar_uid", flat=True))) == 6
     off_track.refresh_from_db()
     assert off_track.next_event_on == dt.date(2026, 3, 25)
+    # Scheduled together, under one lock and one evaluation: one change of progress, and each
+    # session audited as scheduling it by hand is.
+    assert list(ProgressTransition.objects.filter(engagement=off_track, cause=Cause.SESSION)
+                .values_list("from_status", "to_status")) == [("off_track", "on_track")]
+    assert AuditEvent.objects.filter(engagement=off_track, action="session_scheduled",
+                                     changes__from_calendar=True).count() == 6
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_first_read_schedules_an_engagements_occurrences_under_one_lock(
+        off_track, coach, owner_company, location, global_admin, server):
+    other = factories.EngagementFactory(
+        company=owner_company, location=location, owner=global_admin, coach=coach,
+        coachee=factories.UserFactory(company=owner_company, email="b@acme.test"))
+    other = Engagement.objects.select_related("company").get(pk=other.pk)
+    evaluate_engagement(other, cause=Cause.MANUAL, today=NOW.date())
+
+    def series(count, attendee):
+        return feed_text(vevent("weekly@test", "DTSTART:20260325T100000Z",
+                                "DTEND:20260325T110000Z", f"RRULE:FREQ=WEEKLY;COUNT={count}",
+                                attendees=(attendee,)))
+
+    server.serve("/two.ics", series(2, "coachee@acme.test"))
+    server.serve("/twelve.ics", series(12, "b@acme.test"))
+    two, twelve = connected(coach, server, "/two.ics"), connected(coach, server, "/twelve.ics")
+    with CaptureQueriesContext(connection) as first:
+        assert refresh(two)["created"] == 2
+    with CaptureQueriesContext(connection) as second:
+        assert refresh(twelve)["created"] == 12
+
+    # Per occurrence: its session, its audit row, the webhooks' look for listeners. The lock,
+    # the evaluation and the feed's own queries, once a read.
+    assert len(second) - len(first) == 10 * 3
+    for engagement in (off_track, other):
+        engagement.refresh_from_db()
+        assert engagement.progress == "on_track"
 
 
 @pytest.mark.usefixtures("frozen")
