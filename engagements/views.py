@@ -123,7 +123,7 @@ class EngagementListView(BaseListView):
         if any(getattr(record, "sees_progress", False) for record in records):
             return True
         user = self.request.user
-        return Engagement.objects.filter(by_progress(user).seen).exists()
+        return by_progress(user).any_seen(Engagement.objects)
 
     @cached_property
     def company_has_templates(self):
