@@ -118,8 +118,17 @@ class EventSerializer(serializers.ModelSerializer):
 class SessionSerializer(EventSerializer):
     """A session. Its notes are the coach's and stay on the pages (coaching is confidential)."""
 
+    from_calendar = serializers.SerializerMethodField(
+        help_text="Booked outside Optify: read from a connected calendar (docs/integrations.md).")
+
     class Meta(EventSerializer.Meta):
         model = Session
+        fields = [*EventSerializer.Meta.fields, "from_calendar"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_from_calendar(self, session):
+        return bool(session.calendar_uid)
 
 
 class DiscoveryCallSerializer(EventSerializer):

@@ -158,6 +158,19 @@ def test_sessions_are_listed_through_the_gate(api_as, coach, other_admin, engage
     assert "notes" not in api_as(coach).get("/api/v1/sessions/").json()["results"][0]
 
 
+def test_a_session_read_from_a_connected_calendar_says_so(api_as, coach, engagement):
+    from engagements.models import CalendarFeed
+
+    feed = CalendarFeed.objects.create(owner=coach, url="https://calendar.example.com/c.ics")
+    booked_here = factories.SessionFactory(engagement=engagement)
+    outside = factories.SessionFactory(engagement=engagement, calendar_feed=feed,
+                                       calendar_uid="evt-1@calendar.example.com")
+    rows = {row["id"]: row for row in
+            api_as(coach).get("/api/v1/sessions/").json()["results"]}
+    assert rows[booked_here.pk]["from_calendar"] is False
+    assert rows[outside.pk]["from_calendar"] is True
+
+
 def test_an_administrator_invites_through_the_people_actions(api_as, global_admin,
                                                              mailoutbox):
     response = api_as(global_admin).post("/api/v1/people/", {
