@@ -11,7 +11,19 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -167,16 +179,24 @@ def coach_engagements(user, *, include_completed=False, limit=COACH_HOME_LIMIT):
     The engagements `user` coaches, what needs attention first: off track (the longest first),
     then going off track soonest (`seen_off_track_on`), then by next session; ended ones last
     when asked for. Each carries `due` (its scheduled sessions that have started: to mark
-    held), `next_session` and `reason` (rule 10). Three queries: the engagements, their
-    companies and owners (with_list_annotations), their scheduled sessions.
+    held), `next_session`, `reason` (rule 10), `open_goals` and its thread's latest message
+    (`last_message_at`, `last_message_by`). Three queries: the engagements (the goals and the
+    latest message as subqueries on their (engagement, created_at) indexes), their companies
+    and owners (with_list_annotations), their scheduled sessions.
     """
     now = timezone.now()
     engagements = Engagement.objects.restrict(user).filter(coach_id=user.pk).exclude(
         status=Engagement.Status.DRAFT)
     if not include_completed:
         engagements = engagements.filter(status__in=ACTIVE_STATUSES)
+    latest = Message.objects.filter(engagement=OuterRef("pk")).order_by("-created_at", "-pk")
+    open_goals = (Goal.objects.filter(engagement=OuterRef("pk"), achieved_at__isnull=True)
+                  .order_by().values("engagement").annotate(n=Count("pk")).values("n"))
     engagements = list(
         with_list_annotations(engagements)
+        .annotate(open_goals=Coalesce(Subquery(open_goals), 0),
+                  last_message_at=Subquery(latest.values("created_at")[:1]),
+                  last_message_by=Subquery(latest.values("author_name")[:1]))
         .prefetch_related(Prefetch(
             "sessions", to_attr="scheduled",
             queryset=Session.objects.filter(status=EventStatus.SCHEDULED).order_by("starts_at")))

@@ -366,15 +366,35 @@ def test_the_coachs_actions_are_one_click_away(client_for, coach, engagement):
     assert started.status == EventStatus.COMPLETED
 
 
+def test_the_coach_sees_open_goals_and_the_latest_message_of_each_thread(
+        client_for, coach, coachee, engagement, foreign):
+    factories.GoalFactory.create_batch(2, engagement=engagement)
+    factories.GoalFactory(engagement=engagement, achieved_at=NOW)
+    factories.MessageFactory(engagement=engagement, author=coach, body="See you Thursday",
+                             created_at=NOW - dt.timedelta(hours=2))
+    factories.MessageFactory(engagement=engagement, author=coachee, body="Thursday works",
+                             created_at=NOW - dt.timedelta(hours=1))
+    factories.MessageFactory(engagement=foreign, author=foreign.coachee,
+                             created_at=NOW - dt.timedelta(minutes=1))
+    html = client_for(coach).get(MY_COACHEES).content.decode()
+    assert "2 open goals" in html
+    assert "Last message: Cole Coachee, 1 Apr, 12:00" in html  # London time
+    assert f"{engagement.get_absolute_url()}#messages-{engagement.pk}" in html
+    assert "Gina Globex" not in html
+
+
 def test_the_coach_home_runs_a_fixed_number_of_queries(client_for, coach, coached,
                                                        django_assert_num_queries):
     for engagement in coached.values():
         factories.SessionFactory.create_batch(3, engagement=engagement)
+        factories.GoalFactory.create_batch(2, engagement=engagement)
+        factories.MessageFactory.create_batch(2, engagement=engagement)
     client = client_for(coach)
     client.get(HOME)
     # The session, the user, the locations they administer (none), the navigation's "coaches
-    # or is coached?", the engagements (coachee, coach, template, location joined), their
-    # companies and owners (by id), their scheduled sessions, the user's company (header).
+    # or is coached?", the engagements (coachee, coach, template, location joined; open goals
+    # and the latest message as subqueries), their companies and owners (by id), their
+    # scheduled sessions, the user's company (header).
     with django_assert_num_queries(9):
         response = client.get(HOME)
     assert len(response.context["engagements"]) == 5
