@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from engagements import calendars, tasks
 from engagements.models import CalendarFeed, CalendarToken
-from optify.outbound import OutboundRefused, check_url
+from optify.outbound import clean_url_field
 
 NEW_FEED_URL = "calendar-feed-url"
 
@@ -32,12 +32,7 @@ class CalendarFeedForm(forms.Form):
     )
 
     def clean_url(self):
-        url = self.cleaned_data["url"]
-        try:
-            check_url(url)
-        except OutboundRefused as refused:
-            raise forms.ValidationError(str(refused)) from refused
-        return url
+        return clean_url_field(self.cleaned_data["url"])
 
 
 def settings_context(request):

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from notifications.models import WebhookEndpoint, WebhookEventType
-from optify.outbound import OutboundRefused, check_url
+from optify.outbound import clean_url_field
 
 EVENT_CHOICES = [(value, label) for value, label in WebhookEventType.choices
                  if value != WebhookEventType.TEST]
@@ -31,12 +31,7 @@ class WebhookEndpointForm(forms.ModelForm):
             self.initial.setdefault("events", self.instance.event_types)
 
     def clean_url(self):
-        url = self.cleaned_data["url"]
-        try:
-            check_url(url)
-        except OutboundRefused as refused:
-            raise forms.ValidationError(str(refused)) from refused
-        return url
+        return clean_url_field(self.cleaned_data["url"])
 
     def save(self, commit=True):
         self.instance.event_types = self.cleaned_data["events"]

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 USER_AGENT = "Optify (+https://github.com/optify)"
@@ -88,6 +89,15 @@ def check_url(url):
         raise OutboundRefused(_("This address is inside a private network; Optify does not "
                                 "connect to it."))
     return parts.scheme, parts.hostname, port, addresses[0]
+
+
+def clean_url_field(url):
+    """`url`, for a form's `clean_url`: refused with a ValidationError that says why."""
+    try:
+        check_url(url)
+    except OutboundRefused as refused:
+        raise ValidationError(str(refused)) from refused
+    return url
 
 
 def validate_url(url):

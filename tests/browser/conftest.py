@@ -3,10 +3,12 @@ Shared browser fixtures: Debian's Chromium driven by Playwright's sync API again
 pytest-django's live_server. `signed_in_page(user)` returns a page whose session is `user`'s.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
@@ -22,6 +24,25 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # The README's screenshots are refreshed only on request (OPTIFY_SCREENSHOTS=1 make test):
 # an ordinary run leaves the working tree alone and shoots into a temporary directory.
 DOCS_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Signing in through the form, many times a test: MD5 instead of PBKDF2's 1M rounds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def first_of_april():
+    """The day the browser tests' worked examples are read on (DESIGN.md's March/April)."""
+    with time_machine.travel(dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)):
+        yield
+
+
+@pytest.fixture
+def axe():
+    """axe-core, run in the page by `assert_no_violations` (test_accessibility.py)."""
+    return pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
 
 
 @pytest.fixture

@@ -22,12 +22,6 @@ LAPTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def axe():
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-    return axe_module.Axe()
-
-
 def assert_no_violations(axe, page, where):
     results = axe.run(page)
     violations = results.response["violations"]

@@ -9,11 +9,6 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def realistic(engagement, owner_company, location, global_admin, coach):
     Engagement.objects.filter(pk=engagement.pk).update(
@@ -63,7 +58,7 @@ def test_columns_filters_and_engagement_page_in_a_browser(signed_in_page, global
     assert page.locator("#engagements-table th", has_text="Location").count() == 1
 
     # Filter Off Track: only off-track rows.
-    page.locator("#filters").get_by_label("Off Track").check()
+    page.locator("#filters").get_by_label("Off Track", exact=True).check()
     with page.expect_navigation():
         page.get_by_role("button", name="View results").click()
     assert "progress=off_track" in page.url

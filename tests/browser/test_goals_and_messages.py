@@ -7,7 +7,6 @@ page for either of them, on a laptop and on a phone; after the end the sections 
 import datetime as dt
 
 import pytest
-import time_machine
 
 from engagements import actions
 from engagements.models import Goal, Message
@@ -16,23 +15,6 @@ from tests import factories
 from tests.browser.test_accessibility import assert_no_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def first_of_april():
-    with time_machine.travel(dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)):
-        yield
-
-
-@pytest.fixture
-def axe():
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-    return axe_module.Axe()
 
 
 @pytest.mark.parametrize("viewport, suffix", [

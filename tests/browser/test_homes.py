@@ -10,7 +10,6 @@ home at 1366 and 390 px go to docs/screenshots/ with OPTIFY_SCREENSHOTS=1
 import datetime as dt
 
 import pytest
-import time_machine
 
 from engagements import actions
 from engagements.models import Engagement, EventStatus, Progress, Session
@@ -22,23 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LAPTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery staple"  # tests/factories.py
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def first_of_april():
-    with time_machine.travel(dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)):
-        yield
-
-
-@pytest.fixture
-def axe():
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-    return axe_module.Axe()
 
 
 @pytest.fixture

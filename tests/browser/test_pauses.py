@@ -8,28 +8,11 @@ edit form open.
 import datetime as dt
 
 import pytest
-import time_machine
 
 from engagements.models import AuditEvent, Engagement, Pause, Progress
 from tests.browser.test_accessibility import PHONE, assert_no_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def first_of_april():
-    with time_machine.travel(dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)):
-        yield
-
-
-@pytest.fixture
-def axe():
-    return pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
 
 
 def no_sideways_scrolling(page):

@@ -6,23 +6,11 @@ engagement page, on a laptop and on a phone; the engagement is re-evaluated at o
 import datetime as dt
 
 import pytest
-import time_machine
 
 from engagements.models import AuditEvent, Engagement, EventStatus, Progress
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def first_of_april():
-    with time_machine.travel(dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)):
-        yield
 
 
 @pytest.mark.parametrize("viewport, suffix", [

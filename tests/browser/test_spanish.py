@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from engagements.models import Session
-from tests.browser.test_accessibility import assert_no_violations, axe  # noqa: F401 (fixture)
+from tests.browser.test_accessibility import assert_no_violations
 from tests.browser.test_screen_sizes import PHONE, late_march, programme, scroll_width  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
