@@ -8,7 +8,7 @@ import pytest
 
 from engagements.models import CalendarFeed
 from notifications import webhooks
-from tests.browser.test_accessibility import LAPTOP, PHONE, assert_no_violations, axe  # noqa: F401
+from tests.browser.test_accessibility import LAPTOP, PHONE, assert_no_violations
 from tests.support.http import LocalServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
 def test_an_administrator_registers_a_webhook_and_reads_its_delivery(
-        settings, signed_in_page, global_admin, engagement, axe, viewport):  # noqa: F811
+        settings, signed_in_page, global_admin, engagement, axe, viewport):
     settings.OUTBOUND_ALLOW_LOOPBACK = True
     with LocalServer() as receiver:
         receiver.answer("/hook", 200)
@@ -46,7 +46,7 @@ def test_an_administrator_registers_a_webhook_and_reads_its_delivery(
 
 
 def test_settings_with_a_feed_address_and_a_failing_calendar_pass_axe_on_a_phone(
-        signed_in_page, coach, engagement, axe):  # noqa: F811
+        signed_in_page, coach, engagement, axe):
     CalendarFeed.objects.create(owner=coach, url="https://calendar.example.com/secret.ics",
                                 last_error="The calendar's server answered HTTP 404.",
                                 failing_since="2026-03-23T07:00:00Z")
