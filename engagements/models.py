@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engagements import visibility
 from engagements.visibility import PROGRESS_HIDDEN  # noqa: F401 - imported from here too
@@ -376,7 +377,8 @@ class Pause(models.Model):
         REQUESTED = "requested", _("Requested")
         APPROVED = "approved", _("Approved")
         DECLINED = "declined", _("Declined")
-        CANCELLED = "cancelled", _("Cancelled")
+        # A pause ("pausa") is feminine in Spanish, unlike other things cancelled.
+        CANCELLED = "cancelled", pgettext_lazy("pause", "Cancelled")
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="pauses")
     starts_on = models.DateField()

@@ -179,3 +179,13 @@ def test_an_ended_engagement_offers_no_pause(client_for, global_admin, engagemen
     response = client.post(url("pause", engagement), FORM, follow=True)
     assert "its tracking can no longer be paused" in response.content.decode()
     assert not Pause.objects.exists()
+
+
+def test_a_cancelled_pause_is_feminine_in_spanish_unlike_a_cancelled_session():
+    from django.utils import translation
+
+    from engagements.models import EventStatus
+
+    with translation.override("es"):
+        assert str(Pause.Status.CANCELLED.label) == "Cancelada"
+        assert str(EventStatus.CANCELLED.label) == "Cancelado"
