@@ -20,7 +20,9 @@ class TokenRateThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view):
         user = request.user
         if isinstance(request.auth, ApiToken):
-            ident = f"token:{request.auth.pk}"
+            # Its random id, not its row's: SQLite reuses the ids of deleted rows, and a new
+            # token must not inherit the count of an old one.
+            ident = f"token:{request.auth.key_id}"
         elif user and user.is_authenticated:
             ident = f"user:{user.pk}"
         else:
