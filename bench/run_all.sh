@@ -63,6 +63,7 @@ PYTHON
     echo "== Progress tracking";  $PY bench/bench_tracking.py --database-url "$url"
     echo "== Pauses";             $PY bench/bench_pauses.py --database-url "$url"
     echo "== Nudges (own data set)"; $PY bench/bench_nudges.py
+    echo "== Connected calendars (own data set)"; $PY bench/bench_calendars.py --database-url "$url"
     echo "== Load test";          $PY bench/load.py --database-url "$url"
     echo "== done $(date -u '+%F %T') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)"
 } 2>&1 | tee "$log"
