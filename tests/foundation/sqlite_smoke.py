@@ -11,7 +11,8 @@ Signs in through the sign-in page as each demo role seed_demo prints and GETs ev
 of the project (built from the URL configuration, so a page added later is walked too), the
 list pages with
 each filter, sort and page size, the Report with its own filters and the CSV export, plus a
-few POSTs (save a report view, choose columns, the bulk action's confirmation step). Prints
+few POSTs (save a report view, choose columns, the bulk action's confirmation step, a pause,
+a goal and a message). Prints
 one line per failure — the URL and the traceback — and exits 1 if there is any. A response
 >= 500 (or an exception) is a failure everywhere; the pages a role must be able to open
 must answer 200.
@@ -37,6 +38,7 @@ from django.test import Client  # noqa: E402
 from django.urls import URLPattern, URLResolver, get_resolver, reverse  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from engagements import actions  # noqa: E402
 from engagements.models import Engagement, Progress  # noqa: E402
 from engagements.tables import EngagementTable  # noqa: E402
 from engagements.views import EngagementListView  # noqa: E402
@@ -113,6 +115,7 @@ def arguments_for(name, params, objects):
         "session_pk": objects.get("session"),
         "call_pk": objects.get("call"),
         "pause_pk": objects.get("pause"),
+        "goal_pk": objects.get("goal"),
         "table": EngagementTable.__name__,
         "token": "not-a-valid-token",
         "uidb64": "x",
@@ -201,6 +204,7 @@ def walk(label, email, password, thorough=False):
         else None,
         "pause": engagement.pauses.values_list("pk", flat=True).first() if engagement
         else None,
+        "goal": engagement.goals.values_list("pk", flat=True).first() if engagement else None,
     }
 
     # Pages this role must be able to open.
@@ -266,6 +270,14 @@ def walk(label, email, password, thorough=False):
         fetch(client, label, reverse("engagements:pause", args=[engagement.pk]), "post",
               {"starts_on": first.isoformat(), "ends_on": first.isoformat(),
                "reason": "holiday", "note": "smoke"}, expect={302})
+    # A goal and a message through the pages (and the actions) where this role may write them;
+    # on the embedded default the message's emails go out at once, in-process.
+    if engagement and actions.may(user, engagement, actions.WRITE_GOALS):
+        fetch(client, label, reverse("engagements:add_goal", args=[engagement.pk]), "post",
+              {"title": "Smoke goal", "detail": "On SQLite."}, expect={302})
+    if engagement and actions.may(user, engagement, actions.POST_MESSAGE):
+        fetch(client, label, reverse("engagements:post_message", args=[engagement.pk]), "post",
+              {"body": "Smoke message on SQLite."}, expect={302})
     fetch(client, label, reverse("engagements:list"), expect={200})
 
 
