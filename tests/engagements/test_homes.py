@@ -144,6 +144,7 @@ def test_after_the_end_my_coaching_shows_goals_and_messages_and_no_form(
                  reverse("engagements:post_message", args=[ended.pk]), "Mark achieved"):
         assert text not in html, text
     assert "its goals stay readable" in html and "its messages stay readable" in html
+    assert "Its sessions, notes, goals and messages stay here for you to read" in html
 
 
 def test_someone_with_no_engagement_is_told_where_it_will_appear(client_for, owner_company):
