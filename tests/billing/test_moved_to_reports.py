@@ -136,7 +136,7 @@ def test_an_admin_edit_of_the_coach_recounts_from_the_start(owner_company, locat
     billing.store_missing_days(owner_company, TODAY)
     before = stored_on(owner_company, TODAY)
 
-    save_in_admin(engagement, coach=factories.UserFactory(company=owner_company).pk)
+    save_in_admin(engagement, coach=factories.UserFactory(company=owner_company, is_coach=True).pk)
 
     assert not BillingDay.objects.filter(company=owner_company,
                                          day__gte=dt.date(2026, 3, 2)).exists()

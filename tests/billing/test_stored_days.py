@@ -158,7 +158,7 @@ def test_a_selected_coach_counts_from_the_selection_day(owner_company, global_ad
     engagement = factories.EngagementFactory(company=owner_company, matching=True,
                                              started_on=dt.date(2026, 2, 2))
     assert monthly(owner_company)["2026-03"] == (1, 0)
-    coach = factories.UserFactory(company=owner_company)
+    coach = factories.UserFactory(company=owner_company, is_coach=True)
 
     client = Client()
     client.force_login(global_admin)

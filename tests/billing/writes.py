@@ -26,7 +26,7 @@ def launch_today(admin_user, *, coachee=None, coach=None, location=None):
     """Launch an engagement today as an administrator does, from a template's launch page."""
     company = admin_user.company
     data = {"coachee": (coachee or factories.UserFactory(company=company)).pk,
-            "coach": (coach or factories.UserFactory(company=company)).pk,
+            "coach": (coach or factories.UserFactory(company=company, is_coach=True)).pk,
             "owner": admin_user.pk, "location": location.pk if location else ""}
     client = Client()
     client.force_login(admin_user)
