@@ -280,15 +280,18 @@ def _audit(action, by, engagement, **changes):
                              engagement=engagement, **changes)
 
 
-def _follow(action, by, engagement, *, transition=None, changes=None, event=None):
+def _follow(action, by, engagement, *, transition=None, changes=None, event=None,
+            batch=None):
     """
     Steps 7 and 8: tell billing (and any receiver) now, and what follows after commit.
     `event` is the session or discovery call the action changed, if any (webhooks and
-    calendar invitations name it).
+    calendar invitations name it). An action that changes many engagements or events at
+    once passes the same `batch` (a dict) to each of its calls: receivers keep in it what
+    they would otherwise look up again for each (the company's webhook endpoints).
     """
     changes = changes or {}
     engagement_changed.send(sender=Engagement, action=action, engagement=engagement, by=by,
-                            changes=changes, transition=transition, event=event)
+                            changes=changes, transition=transition, event=event, batch=batch)
     transaction.on_commit(lambda: engagement_change_committed.send(
         sender=Engagement, action=action, engagement=engagement, by=by, changes=changes,
         transition=transition, event=event))
@@ -367,10 +370,11 @@ def do_schedule_sessions_from_calendar(engagement, *, by, calendar_feed, occurre
         # Their evaluation together comes to what one after the other would end with: the
         # progress depends on the set of events, not on the order they arrived in.
         transition = _evaluate(engagement, Cause.SESSION, now)
+        batch = {}
         for n, session in enumerate(sessions):
             _follow(Action.SESSION_SCHEDULED, by, engagement,
                     transition=transition if n == 0 else None,
-                    changes={"from_calendar": True}, event=session)
+                    changes={"from_calendar": True}, event=session, batch=batch)
     return sessions, refused
 
 
@@ -1045,8 +1049,9 @@ def _end(pks, *, by, status, reason, note, now):
         # They stop counting today (reports/ moves the Billing page's stored counts).
         engagements_status_changed.send(Engagement, engagements=list(ended.values()), day=today,
                                         delta=-1)
+        batch = {}
         for e in ended.values():
-            _follow(action, by, e, transition=transitions[e.pk])
+            _follow(action, by, e, transition=transitions[e.pk], batch=batch)
         result.ended = [ended[pk] for pk in winner_pks]
     return result
 

@@ -63,7 +63,9 @@ def keep_provider_company(sender, instance, created, update_fields=None, **kwarg
 # audit row and the at-once evaluation: a receiver that writes (billing's counts) commits with
 # the change or not at all. Keyword arguments: `action` (an AuditEvent.Action), `engagement`,
 # `by` (the acting user), `changes` (what the audit row says), `transition` (the
-# ProgressTransition the evaluation recorded, or None).
+# ProgressTransition the evaluation recorded, or None), `event` (the session or discovery call
+# changed, or None), `batch` (None, or a dict shared by the sends of one action that changes
+# many engagements or events at once, where a receiver may keep a lookup for the next send).
 engagement_changed = Signal()
 
 # The same arguments, sent once the transaction has committed: for what follows a change

@@ -109,16 +109,32 @@ def enqueue_delivery():
     enqueue_webhooks()
 
 
-def record_events(company_id, events):
+def listening_endpoints(company_id, batch=None):
+    """
+    The company's enabled endpoints (one query). With `batch` — the dict an action changing
+    many engagements at once passes to each of its `engagement_changed` sends — looked up once
+    per company for the whole action: no endpoint changes inside its transaction.
+    """
+    key = ("webhooks.endpoints", company_id)
+    if batch is not None and key in batch:
+        return batch[key]
+    endpoints = list(WebhookEndpoint.objects.filter(company_id=company_id, is_enabled=True)
+                     .only("pk", "events"))
+    if batch is not None:
+        batch[key] = endpoints
+    return endpoints
+
+
+def record_events(company_id, events, batch=None):
     """
     Writes `events` — [(type, {engagement, transition, session, data})] — for the company's
     endpoints listening to them, in the caller's transaction; wakes the sender after commit.
-    Two or three queries; none but the first when nobody listens. Returns the messages.
+    Two or three queries (the first, the endpoints' lookup, once per `batch`); none but the
+    first when nobody listens. Returns the messages.
     """
     if not events:
         return []
-    endpoints = list(WebhookEndpoint.objects.filter(company_id=company_id, is_enabled=True)
-                     .only("pk", "events"))
+    endpoints = listening_endpoints(company_id, batch)
     messages, deliveries = [], []
     for event_type, fields in events:
         listening = [e for e in endpoints if e.listens_to(event_type)]
@@ -139,7 +155,7 @@ def record_events(company_id, events):
 
 
 def on_engagement_changed(sender, action, engagement, transition=None, changes=None,
-                          event=None, **kwargs):
+                          event=None, batch=None, **kwargs):
     """Receiver of engagements' `engagement_changed`, inside the action's transaction."""
     events = []
     if transition is not None:
@@ -150,10 +166,10 @@ def on_engagement_changed(sender, action, engagement, transition=None, changes=N
         fields = {"engagement": engagement, "data": dict(changes or {})}
         if event_type.startswith("session."):
             if event is None:
-                return record_events(engagement.company_id, events)
+                return record_events(engagement.company_id, events, batch)
             fields["session"] = event
         events.append((event_type, fields))
-    return record_events(engagement.company_id, events)
+    return record_events(engagement.company_id, events, batch)
 
 
 # The daily run's flips, for the endpoints listening: two statements whatever their number.

@@ -4,10 +4,14 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from engagements import actions
 from engagements.models import AuditEvent, Engagement, Session
+from notifications import webhooks
+from notifications.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from tests import factories
 from tracking.models import ProgressTransition
 
@@ -107,13 +111,45 @@ def test_bulk_ending_takes_a_fixed_number_of_queries(
     rows = factories.EngagementFactory.create_batch(
         10, company=owner_company, location=location, owner=global_admin)
     # 1 SAVEPOINT/BEGIN, 1 SELECT ... FOR UPDATE, 1 UPDATE, 2 counts + 2 UPDATEs of sessions
-    # and calls, 1 SELECT of the ended rows, 1 bulk INSERT of audit events, RELEASE — plus,
-    # per engagement, the tracking evaluation (events, conditional UPDATE, transition INSERT)
-    # and the company's webhook endpoints looked up for its events (one SELECT; a cache per
-    # transaction would make it one for all).
-    with django_assert_max_num_queries(10 + 4 * len(rows)):
+    # and calls, 1 SELECT of the ended rows, 1 bulk INSERT of audit events, the company's
+    # webhook endpoints (once for all rows), RELEASE — plus, per engagement, the tracking
+    # evaluation (events, conditional UPDATE, transition INSERT).
+    with django_assert_max_num_queries(10 + 3 * len(rows)):
         result = actions.do_mark_many_complete([e.pk for e in rows], by=global_admin)
     assert len(result.ended) == 10
+
+
+def _endpoint_lookups(captured):
+    table = WebhookEndpoint._meta.db_table
+    return [q["sql"] for q in captured.captured_queries
+            if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]]
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("end", [
+    lambda pks, by: actions.do_mark_many_complete(pks, by=by),
+    lambda pks, by: actions.do_end_many_early(pks, by=by, reason="budget_change"),
+], ids=["complete", "end_early"])
+def test_bulk_ending_looks_the_webhook_endpoints_up_once_and_writes_each_rows_event(
+        end, owner_company, location, global_admin, django_assert_max_num_queries):
+    rows = factories.EngagementFactory.create_batch(
+        10, company=owner_company, location=location, owner=global_admin)
+    endpoint = WebhookEndpoint(company=owner_company, url="https://hooks.example.com/in",
+                               secret=webhooks.new_secret())
+    endpoint.event_types = ["engagement.ended", "engagement.completed"]
+    endpoint.save()
+
+    # As above, plus per engagement its event's two INSERTs (message, delivery).
+    with CaptureQueriesContext(connection) as captured, \
+            django_assert_max_num_queries(10 + 5 * len(rows)):
+        result = end([e.pk for e in rows], global_admin)
+
+    assert len(result.ended) == 10
+    assert len(_endpoint_lookups(captured)) == 1
+    # Written in the ending's transaction: one event and one delivery per engagement.
+    assert set(WebhookMessage.objects.values_list("engagement_id", flat=True)) == {
+        e.pk for e in rows}
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 10
 
 
 @pytest.mark.parametrize("data, message", [

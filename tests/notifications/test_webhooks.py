@@ -100,6 +100,23 @@ def test_a_dry_run_or_a_company_without_endpoints_writes_no_event(
 
 
 @pytest.mark.usefixtures("frozen")
+@pytest.mark.parametrize("size", [2, 20])
+def test_the_daily_runs_events_cost_two_queries_whatever_their_number(
+        owner_company, location, global_admin, server, size, django_assert_num_queries):
+    for _ in range(size):
+        launched(owner_company, location=location, owner=global_admin)
+    endpoint_for(owner_company, server.url("/hook"))
+    run = run_daily_evaluation(owner_company, DAY)
+    WebhookMessage.objects.all().delete()
+
+    # 1. INSERT messages ... SELECT; 2. INSERT deliveries ... SELECT — no look-up per row.
+    with django_assert_num_queries(2):
+        assert webhooks.build_outbox_for_run(run) == size
+
+    assert WebhookDelivery.objects.count() == size
+
+
+@pytest.mark.usefixtures("frozen")
 def test_an_action_writes_its_session_and_progress_events_in_its_transaction(
         engagement, coach, server):
     Engagement.objects.filter(pk=engagement.pk).update(progress="off_track",
