@@ -96,11 +96,24 @@ def coachee_engagements(user):
 
 
 @login_required
-def my_coaching(request):
-    """The coachee's home: their coach, their sessions, booking, the notes shared with them."""
+def my_coaching(request, *, extra=None, status=None):
+    """
+    The coachee's home: their coach, their sessions, booking, the notes shared with them.
+    `extra` adds to its context: a goal or message form posted from here with its errors
+    (engagements/participant_views.py), shown again where it was typed.
+    """
     return render(request, "engagements/homes/coachee.html", {
-        "engagements": coachee_engagements(request.user),
-    })
+        "engagements": coachee_engagements(request.user), **(extra or {}),
+    }, status=status)
+
+
+def lands_on_my_coaching(request):
+    """Whether the site's home ("/", optify.views.home) is "My coaching" for this person."""
+    user = request.user
+    if user.company_id and user.is_company_admin:
+        return False
+    coaches, _ = roles_of(request)
+    return not coaches
 
 
 def _home():

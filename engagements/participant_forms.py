@@ -20,6 +20,14 @@ class EngagementPartForm(forms.Form):
             kwargs.setdefault("auto_id", f"id_{self.kind}_{engagement.pk}_%s")
         super().__init__(*args, **kwargs)
 
+    def full_clean(self):
+        super().full_clean()
+        # Shown again with its errors, the first field in error takes the focus, so the page
+        # opens where they typed (far down the coachee's home, on a phone).
+        first = next((name for name in self.fields if name in self.errors), None)
+        if first is not None:
+            self.fields[first].widget.attrs["autofocus"] = True
+
     def is_for(self, engagement):
         return self.engagement is not None and self.engagement.pk == engagement.pk
 

@@ -10,19 +10,24 @@ Each view reads the engagement through the gate (not seen: 404) and answers:
   - refused — the engagement has ended, or is not launched yet: the engagement page with the
     reason, 409, nothing written (checked before the form, so the reason comes first);
   - not theirs to write (someone who only reads, or does not take part): 403;
-  - the form's errors: the engagement page with them, 400.
+  - the form's errors: the page it was posted from, with them and the text typed, 400 — the
+    coachee's home when `next` (same host only) is "My coaching" (or the home that is it for
+    them), else the engagement page.
 The action checks it all again under the engagement's lock: an administrator may be ending it
 at this very moment.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from engagements import actions
+from engagements import actions, homes
 from engagements.models import Goal
 from engagements.participant_forms import GoalForm, MessageForm
 from engagements.views import engagement_detail
@@ -35,12 +40,38 @@ def _refused(request, pk, refusal):
     return engagement_detail(request, pk, status=REFUSED)
 
 
-def _back(request, engagement, anchor):
+def _next(request):
+    """The page the form was on (`next`), when it is on this site; else ""."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
+
+
+def _back(request, engagement, anchor):
+    target = _next(request)
+    if target:
         return redirect(target if "#" in target else f"{target}#{anchor}")
     return redirect(f"{engagement.get_absolute_url()}#{anchor}")
+
+
+def _posted_from_my_coaching(request, engagement):
+    if engagement.coachee_id != request.user.pk:
+        return False  # "My coaching" shows only their own engagements' sections
+    try:
+        page = resolve(urlsplit(_next(request)).path)
+    except Resolver404:
+        return False
+    return page.view_name == "engagements:my_coaching" or (
+        page.view_name == "home" and homes.lands_on_my_coaching(request))
+
+
+def _invalid(request, engagement, form_key, form):
+    extra = {form_key: form}
+    if _posted_from_my_coaching(request, engagement):
+        return homes.my_coaching(request, extra=extra, status=400)
+    return engagement_detail(request, engagement.pk, extra=extra, status=400)
 
 
 def _write(request, pk, *, rule, form_class, form_key, act, done, anchor):
@@ -51,7 +82,7 @@ def _write(request, pk, *, rule, form_class, form_key, act, done, anchor):
         return _refused(request, pk, refusal)
     form = form_class(request.POST, engagement=engagement)
     if not form.is_valid():
-        return engagement_detail(request, pk, extra={form_key: form}, status=400)
+        return _invalid(request, engagement, form_key, form)
     try:
         act(engagement, form.cleaned_data)
     except actions.ActionRefused as refusal:

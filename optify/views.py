@@ -22,8 +22,8 @@ def home(request):
     user = request.user
     if user.company_id and user.is_company_admin:
         return admin_home(request)
-    coaches, _ = homes.roles_of(request)
-    return homes.my_coachees(request) if coaches else homes.my_coaching(request)
+    return homes.my_coaching(request) if homes.lands_on_my_coaching(request) else (
+        homes.my_coachees(request))
 
 
 def help_page(request):

@@ -80,3 +80,44 @@ def test_after_the_end_the_sections_read_only(signed_in_page, coachee, global_ad
     assert page.get_by_role("button", name="Add goal").count() == 0
     assert page.get_by_role("button", name="Send message").count() == 0
     assert_no_violations(axe, page, "an ended engagement's page as its coachee")
+
+
+@pytest.mark.parametrize("viewport, suffix", [
+    ({"width": 1366, "height": 900}, ""), ({"width": 390, "height": 844}, "-phone")])
+def test_a_form_sent_blank_from_my_coaching_comes_back_there_with_its_error_and_the_text(
+        signed_in_page, coachee, engagement, axe, screenshot, first_of_april, viewport, suffix):
+    # Spaces pass the browser's `required` check; the server strips them: a form error.
+    page = signed_in_page(coachee, viewport=viewport)
+    page.goto("/")
+    goals = page.locator(f"#goals-{engagement.pk}")
+    goals.get_by_label("Goal").fill("   ")
+    goals.get_by_label("Details (optional)").fill("By the end of May.")
+    goals.get_by_role("button", name="Add goal").click()
+
+    page.get_by_role("heading", name="My coaching").wait_for()
+    goals = page.locator(f"#goals-{engagement.pk}")
+    assert "This field is required." in goals.inner_text()
+    assert goals.get_by_label("Details (optional)").input_value() == "By the end of May."
+    title = goals.get_by_label("Goal")
+    # The page opens on the field to correct, on a phone too.
+    assert title.evaluate("el => el === document.activeElement")
+    assert title.evaluate("el => { const r = el.getBoundingClientRect();"
+                          " return r.top >= 0 && r.bottom <= window.innerHeight; }")
+    assert_no_violations(axe, page, f"My coaching with a goal's error{suffix}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    screenshot(page, f"my-coaching-goal-error{suffix}")
+
+    title.fill("Delegate the weekly report")
+    goals.get_by_role("button", name="Add goal").click()
+    page.get_by_text("Goal added.").wait_for()
+    assert page.url.endswith(f"/#goals-{engagement.pk}")
+    assert Goal.objects.get().detail == "By the end of May."
+
+    thread = page.locator(f"#messages-{engagement.pk}")
+    thread.get_by_label("Message").fill(" \n ")
+    thread.get_by_role("button", name="Send message").click()
+    page.get_by_role("heading", name="My coaching").wait_for()
+    thread = page.locator(f"#messages-{engagement.pk}")
+    assert "This field is required." in thread.inner_text()
+    assert thread.get_by_label("Message").evaluate("el => el === document.activeElement")
+    assert not Message.objects.exists()
