@@ -6,7 +6,6 @@ the gate says), re-evaluated at once, audited, and refused once the engagement h
 import datetime as dt
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -14,11 +13,12 @@ from engagements import actions
 from engagements.models import AuditEvent, Engagement, EventStatus, Progress
 from engagements.signals import engagement_change_committed, engagement_changed
 from tests import factories
+from tests.engagements.conftest import NOW
 from tracking.models import ProgressTransition
 
 # 1 April 2026, 13:00 in London. The standing engagement started on 2 March, threshold 21 days:
 # with nothing else it is off track since 23 March.
-NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
+pytestmark = pytest.mark.usefixtures("first_of_april")
 LATER = dt.datetime(2026, 4, 10, 9, tzinfo=dt.UTC)
 EARLIER = dt.datetime(2026, 3, 25, 9, tzinfo=dt.UTC)
 
@@ -26,12 +26,6 @@ MANAGERS = {"global_admin", "location_admin"}
 COACH_TOO = MANAGERS | {"coach"}
 READERS = {"coach", "provider_admin", "coachee"}  # see the engagement, may not change it
 UNSEEN = {"other_location_admin", "other_admin"}
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ cancelled, moved and annotated; drafts created, edited and launched; people pick
 import datetime as dt
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from engagements.models import AuditEvent, Engagement, EventStatus, Progress, Session
@@ -14,13 +13,7 @@ from engagements.people import coach_candidates
 from engagements.pickers import PICKER_LIMIT
 from tests import factories
 
-NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)  # 13:00 in London
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("first_of_april")
 
 
 @pytest.fixture

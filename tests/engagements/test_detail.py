@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -10,13 +9,7 @@ from engagements.models import AuditEvent, CoachSelection, Engagement, Progress,
 from tests import factories
 from tracking.models import ProgressTransition
 
-NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("first_of_april")
 
 
 def detail(engagement):

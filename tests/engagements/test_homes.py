@@ -7,7 +7,6 @@ tenant, in a fixed number of queries.
 import datetime as dt
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
@@ -15,20 +14,15 @@ from django.urls import reverse
 from engagements import actions
 from engagements.models import AuditEvent, Engagement, EventStatus, Progress, Session
 from tests import factories
+from tests.engagements.conftest import NOW
 from tracking.models import ProgressTransition
 
-# 1 April 2026, 13:00 in London (BST from 29 March). The standing engagement started on
-# 2 March with a 21-day threshold: with nothing else, off track since 23 March.
-NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
+# Read on 1 April 2026 (conftest.py): with nothing else, the standing engagement is off track.
+pytestmark = pytest.mark.usefixtures("first_of_april")
+
 HOME = reverse("home")
 MY_COACHING = reverse("engagements:my_coaching")
 MY_COACHEES = reverse("engagements:my_coachees")
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def book_url(engagement):

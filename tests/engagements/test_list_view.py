@@ -2,7 +2,6 @@ import datetime as dt
 import re
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,17 +11,11 @@ from engagements.models import PROGRESS_HIDDEN, Engagement, Progress
 from tests import factories
 
 URL = reverse("engagements:list")
-NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
+pytestmark = pytest.mark.usefixtures("first_of_april")
 # The 8 queries of a global administrator's list (see below), plus the user's administered
 # locations (read once per request); a coach also gets the navigation's "coaches anything?"
 # checks (2).
 QUERIES_BY_ROLE = {"location_admin": 9, "coach": 11}
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def rows(response):

@@ -8,27 +8,16 @@ readable, no form is shown, and a direct POST is refused with the reason (409).
 import datetime as dt
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from engagements import actions
 from engagements.models import MESSAGE_MAX, AuditEvent, Message
 from engagements.templatetags.engagement_parts import THREAD_LENGTH
 from tests import factories
+from tests.engagements.conftest import NOW
+from tests.engagements.conftest import detail_page as page
 
-NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def page(client, engagement):
-    return client.get(reverse("engagements:detail", args=[engagement.pk]))
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("first_of_april")]
 
 
 def post(client, engagement, body="Can we move Thursday to the afternoon?", **data):

@@ -7,21 +7,14 @@ progress columns (nor in the Columns control) for someone who sees no progress.
 import datetime as dt
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from engagements.models import Engagement, Progress
 from tests import factories
 
-NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
+pytestmark = pytest.mark.usefixtures("first_of_april")
 LIST = reverse("engagements:list")
 PROGRESS_HEADERS = ("On/Off Track", "Off track since", "Days until off track")
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

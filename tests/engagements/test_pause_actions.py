@@ -21,17 +21,11 @@ from tracking.models import ProgressTransition
 D = dt.date
 # 1 April 2026, 13:00 in London. The standing engagement started on 2 March, threshold 21
 # days: with nothing else it is off track since 23 March.
-NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)
+pytestmark = pytest.mark.usefixtures("first_of_april")
 
 MANAGERS = {"global_admin", "location_admin"}
 READERS = {"coach", "provider_admin", "coachee"}
 UNSEEN = {"other_location_admin", "other_admin"}
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 APRIL_1, APRIL_6, APRIL_10, APRIL_14 = D(2026, 4, 1), D(2026, 4, 6), D(2026, 4, 10), D(2026, 4, 14)

@@ -7,21 +7,14 @@ answers as the gate says (404 out of scope, 403 for readers) and says what happe
 import datetime as dt
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from engagements import actions
 from engagements.models import AuditEvent, Pause, Progress
 from tests import factories
 
-NOW = dt.datetime(2026, 4, 1, 12, tzinfo=dt.UTC)  # 13:00 in London
+pytestmark = pytest.mark.usefixtures("first_of_april")
 D = dt.date
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def url(name, engagement, *args):
