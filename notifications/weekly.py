@@ -12,22 +12,25 @@ ON CONFLICT DO NOTHING by every hourly tick of that Monday after 08:00, so a re-
 workers or a killed one add nothing; the sender composes it from the data when it sends it
 and retries it like any nudge.
 
-Building costs a fixed number of queries per company plus one per administrator, whatever
-the number of engagements.
+Building is one statement for every due company (build_weekly_digests); composing one
+digest is three queries (summary), whatever the number of engagements.
 """
 
 import datetime as dt
+from collections import Counter, defaultdict
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Company
 from engagements.models import ACTIVE_STATUSES, Engagement, Progress
-from engagements.visibility import by_progress
+from engagements.visibility import ROLES_MANAGING, by_progress, sees_progress_sql
 from notifications.emails import build_email
 from notifications.models import Nudge, NudgePreference, Role
 from optify.links import url_pattern
@@ -45,104 +48,205 @@ def monday_due(company, now):
     return None
 
 
-def administrators(company):
-    User = get_user_model()
-    return (User.objects.filter(company=company,
-                                status__in=[User.Status.ACTIVE, User.Status.INVITED])
-            .filter(Q(is_global_admin=True) | Q(administered_locations__company=company))
-            .exclude(nudge_preferences__role=Role.WEEKLY_DIGEST,
-                     nudge_preferences__enabled=False)
-            .distinct().prefetch_related("administered_locations"))
-
-
 def administered(user):
     """The rows `user` administers (with progress visible), or an empty queryset."""
     part = by_progress(user).parts(Engagement.objects.all()).administered
     return part if part is not None else Engagement.objects.none()
 
 
-def build_weekly_digests(company, monday, now=None):
+# A week's digests for some companies, in one statement: their administrators with something
+# tracked. Who manages an engagement is the gate's own rule for a user column
+# (`sees_progress_sql` with ROLES_MANAGING: a global administrator their company's rows, a
+# location administrator their locations'), as the outbox writes the off-track nudges; each
+# EXISTS stops at the first tracked row it finds. ON CONFLICT DO NOTHING against
+# nudge_once_a_day makes a re-run of the same Monday add nothing; RETURNING says what is new.
+# Administrators are found first (global, or with locations), so that the EXISTS over the
+# engagements runs for them and not for each of the company's coachees.
+_BUILD_SQL = """
+INSERT INTO {nudge} (company_id, recipient_id, role, day, status, attempts, next_attempt_at,
+                     message_id, last_error, created_at)
+SELECT u.company_id, u.id, %(role)s, %(monday)s, %(pending)s, 0, %(now)s, '', '', %(now)s
+  FROM {user} u
+ WHERE u.company_id IN ({companies}) AND u.is_active
+   AND NOT EXISTS (SELECT 1 FROM {preference} p
+                    WHERE p.user_id = u.id AND p.role = %(role)s AND NOT p.enabled)
+   AND (u.is_global_admin OR EXISTS (SELECT 1 FROM {admin_locations} al
+                                    WHERE al.user_id = u.id))
+   AND EXISTS (SELECT 1 FROM {engagement} e
+                WHERE e.company_id = u.company_id
+                  AND e.status IN (%(active)s, %(coach_matching)s)
+                  AND e.progress IN (%(on_track)s, %(off_track)s, %(paused)s)
+                  AND {manages})
+ON CONFLICT (recipient_id, role, company_id, day) DO NOTHING
+RETURNING company_id
+"""
+
+
+def build_weekly_digests(companies, monday, now=None):
     """
-    The week's digests of `company`'s administrators into the outbox (in the caller's
-    transaction): one per administrator with something tracked. Returns how many are new.
+    The digests of `companies`' administrators for `monday` into the outbox (in the caller's
+    transaction): one per administrator with something tracked, in one statement whatever
+    the number of companies, administrators and engagements. Returns {company id: new}.
     """
     now = now or timezone.now()
-    rows = [
-        Nudge(company=company, recipient=admin, role=Role.WEEKLY_DIGEST, day=monday,
-              next_attempt_at=now, created_at=now)
-        for admin in administrators(company)
-        if administered(admin).filter(status__in=ACTIVE_STATUSES, progress__in=TRACKED).exists()
-    ]
-    before = Nudge.objects.filter(company=company, role=Role.WEEKLY_DIGEST, day=monday).count()
-    Nudge.objects.bulk_create(rows, ignore_conflicts=True)
-    return Nudge.objects.filter(company=company, role=Role.WEEKLY_DIGEST,
-                                day=monday).count() - before
+    sql = _BUILD_SQL.format(
+        nudge=Nudge._meta.db_table, user=get_user_model()._meta.db_table,
+        preference=NudgePreference._meta.db_table, engagement=Engagement._meta.db_table,
+        manages=sees_progress_sql("e", "u", roles=ROLES_MANAGING),
+        admin_locations=get_user_model().administered_locations.through._meta.db_table,
+        companies=", ".join(str(int(company.pk)) for company in companies))
+    active, coach_matching = ACTIVE_STATUSES
+    params = {"role": str(Role.WEEKLY_DIGEST), "pending": str(Nudge.Status.PENDING),
+              "monday": monday, "now": now, "active": active, "coach_matching": coach_matching,
+              "on_track": str(Progress.ON_TRACK), "off_track": str(Progress.OFF_TRACK),
+              "paused": str(Progress.PAUSED)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return Counter(company_id for (company_id,) in cursor.fetchall())
 
 
 def build_due_weekly_digests(now=None):
     """Every company whose Monday 08:00 has come: its digests (idempotent). {slug: new}."""
     now = now or timezone.now()
-    built = {}
+    by_monday = defaultdict(list)  # one Monday at any moment, in practice: one statement
     for company in Company.objects.only("pk", "slug", "timezone"):
         monday = monday_due(company, now)
         if monday is not None:
-            built[company.slug] = build_weekly_digests(company, monday, now)
+            by_monday[monday].append(company)
+    built = {}
+    for monday, companies in by_monday.items():
+        new = build_weekly_digests(companies, monday, now)
+        built.update({company.slug: new.get(company.pk, 0) for company in companies})
     return built
 
 
-def report_link(**params):
+def report_link(report, **params):
     query = urlencode(params, doseq=True)
-    return settings.SITE_URL + reverse("reports:report") + (f"?{query}" if query else "")
+    return report + (f"?{query}" if query else "")
+
+
+class Listed(NamedTuple):
+    """
+    An engagement as a digest lists it: its coachee's name and the day its list is ordered by
+    (off track since, or goes off track on), which the templates read under either name.
+    """
+
+    pk: int
+    coachee: str
+    day: dt.date
+
+    @property
+    def off_track_since(self):
+        return self.day
+
+    @property
+    def goes_off_track_on(self):
+        return self.day
+
+
+LIST_LENGTH = 10
+
+# Everything a digest says in one statement, over `scope`, the rows the gate gives its
+# administrator (administered(user), compiled by the ORM), read once: the counts by progress,
+# the three lists (the first LIST_LENGTH of each and its length) and the engagements back on
+# track, from the company's flips of the week (transition_company_day). One pass over the
+# company's rows instead of one per figure: at 1,000,000 engagements those ~2,000 rows lie on
+# ~2,000 pages, and reading them was the digest's cost (docs/benchmarks.md).
+_SUMMARY_SQL = """
+WITH scope (id, progress, off_track_since, goes_off_track_on, coachee_id) AS MATERIALIZED (
+     {scope}),
+listed AS (
+     SELECT 'newly_off' AS list, id, coachee_id, off_track_since AS day FROM scope
+      WHERE progress = %s AND off_track_since >= %s AND off_track_since <= %s
+     UNION ALL
+     SELECT 'longest', id, coachee_id, off_track_since FROM scope
+      WHERE progress = %s AND off_track_since IS NOT NULL
+     UNION ALL
+     SELECT 'soon', id, coachee_id, goes_off_track_on FROM scope
+      WHERE progress = %s AND goes_off_track_on >= %s AND goes_off_track_on <= %s),
+ranked AS (
+     SELECT list, id, coachee_id, day,
+            ROW_NUMBER() OVER (PARTITION BY list ORDER BY day, id) AS position,
+            COUNT(*) OVER (PARTITION BY list) AS n
+       FROM listed)
+SELECT r.list, r.id, COALESCE(NULLIF(u.full_name, ''), u.email), r.day, r.n, r.position
+  FROM ranked r JOIN {user} u ON u.id = r.coachee_id
+ WHERE r.position <= %s
+UNION ALL
+SELECT progress, NULL, NULL, NULL, COUNT(*), 0 FROM scope GROUP BY progress
+UNION ALL
+SELECT 'back_on', NULL, NULL, NULL, COUNT(DISTINCT t.engagement_id), 0
+  FROM {transition} t
+ WHERE t.company_id = %s AND t.day >= %s AND t.day <= %s
+   AND t.from_status = %s AND t.to_status = %s
+   AND t.engagement_id IN (SELECT id FROM scope)
+"""
 
 
 def summary(user, company, monday):
-    """What the digest says, read through the gate as `user` sees it (a few queries)."""
+    """
+    What the digest says, read through the gate as `user` sees it, in one query whatever the
+    number of engagements. None when `user` has nothing tracked.
+    """
     rows = administered(user).filter(company=company, status__in=ACTIVE_STATUSES)
-    counts = dict(rows.order_by().values_list("progress").annotate(n=Count("pk")))
+    try:
+        scope, scope_params = rows.order_by().values_list(
+            "pk", "progress", "off_track_since", "goes_off_track_on", "coachee_id",
+        ).query.sql_with_params()
+    except EmptyResultSet:  # they administer nothing at all
+        return None
     week_start, week_end = monday - dt.timedelta(days=7), monday - dt.timedelta(days=1)
-    flips = ProgressTransition.objects.filter(
-        engagement__in=rows.values("pk"), day__gte=week_start, day__lte=week_end)
-    newly_off = (rows.filter(progress=Progress.OFF_TRACK, off_track_since__gte=week_start,
-                             off_track_since__lte=week_end)
-                 .select_related("coachee").order_by("off_track_since", "pk"))
-    back_on = flips.filter(from_status=Progress.OFF_TRACK, to_status=Progress.ON_TRACK) \
-        .values("engagement").distinct().count()
-    longest = (rows.filter(progress=Progress.OFF_TRACK).select_related("coachee")
-               .order_by("off_track_since", "pk")[:10])
-    soon = (rows.filter(progress=Progress.ON_TRACK, goes_off_track_on__gte=monday,
-                        goes_off_track_on__lte=monday + dt.timedelta(days=6))
-            .select_related("coachee").order_by("goes_off_track_on", "pk"))
+    on, off = str(Progress.ON_TRACK), str(Progress.OFF_TRACK)
+    params = [*scope_params, off, week_start, week_end, off, on, monday,
+              monday + dt.timedelta(days=6), LIST_LENGTH,
+              company.pk, week_start, week_end, off, on]
+    sql = _SUMMARY_SQL.format(scope=scope, user=get_user_model()._meta.db_table,
+                              transition=ProgressTransition._meta.db_table)
+    counts = {"on_track": 0, "off_track": 0, "paused": 0, "back_on": 0,
+              "newly_off_count": 0, "soon_count": 0}
+    lists = {"newly_off": [], "longest": [], "soon": []}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for which, pk, name, day, n, position in cursor.fetchall():
+            if which in lists:
+                lists[which].append((position, Listed(pk, name, day)))
+                counts[f"{which}_count"] = n
+            else:
+                counts[which] = n
+    if not (counts["on_track"] or counts["off_track"] or counts["paused"]):
+        return None
     url = settings.SITE_URL + url_pattern("engagements:detail")
+    report = settings.SITE_URL + reverse("reports:report")
     return {
-        "on_track": counts.get(Progress.ON_TRACK, 0),
-        "off_track": counts.get(Progress.OFF_TRACK, 0),
-        "paused": counts.get(Progress.PAUSED, 0),
-        "newly_off": [(e, url.format(e.pk)) for e in newly_off[:10]],
-        "newly_off_count": newly_off.count(),
-        "back_on": back_on,
-        "longest": [(e, url.format(e.pk)) for e in longest],
-        "soon": [(e, url.format(e.pk)) for e in soon[:10]],
-        "soon_count": soon.count(),
+        "on_track": counts["on_track"],
+        "off_track": counts["off_track"],
+        "paused": counts["paused"],
+        "newly_off_count": counts["newly_off_count"],
+        "soon_count": counts["soon_count"],
+        "back_on": counts["back_on"],
+        **{which: [(e, url.format(e.pk)) for _, e in sorted(listed)]
+           for which, listed in lists.items()},
         "links": {
-            "on_track": report_link(progress=Progress.ON_TRACK),
-            "off_track": report_link(progress=Progress.OFF_TRACK),
-            "paused": report_link(progress=Progress.PAUSED),
-            "newly_off": report_link(progress=Progress.OFF_TRACK,
+            "on_track": report_link(report, progress=Progress.ON_TRACK),
+            "off_track": report_link(report, progress=Progress.OFF_TRACK),
+            "paused": report_link(report, progress=Progress.PAUSED),
+            "newly_off": report_link(report, progress=Progress.OFF_TRACK,
                                      off_track_since_after=week_start.isoformat(),
                                      off_track_since_before=week_end.isoformat()),
-            "back_on": report_link(progress=Progress.ON_TRACK),
-            "soon": report_link(progress=Progress.ON_TRACK, sort="days_until_off_track"),
+            "back_on": report_link(report, progress=Progress.ON_TRACK),
+            "soon": report_link(report, progress=Progress.ON_TRACK,
+                                sort="days_until_off_track"),
         },
     }
 
 
 def compose_weekly(nudge, unsubscribe_url, message_id):
-    """The email for a weekly-digest nudge, or None when nothing is tracked any more."""
-    if NudgePreference.objects.filter(user_id=nudge.recipient_id, role=Role.WEEKLY_DIGEST,
-                                      enabled=False).exists():
-        return None
+    """
+    The email for a weekly-digest nudge, or None when nothing is tracked any more. Whether
+    its recipient turned the digest off is the sender's question (send_nudge), asked first.
+    """
     context = summary(nudge.recipient, nudge.company, nudge.day)
-    if not (context["on_track"] or context["off_track"] or context["paused"]):
+    if context is None:
         return None
     context.update(recipient=nudge.recipient, company=nudge.company, day=nudge.day,
                    settings_url=settings.SITE_URL + reverse("notifications:settings"))

@@ -104,3 +104,90 @@ def test_its_own_switch_turns_it_off(programme, global_admin):
     with at(dt.datetime(2026, 3, 23, 8, 5, tzinfo=dt.UTC)):
         build_due_weekly_digests()
     assert digests() == [("london@acme.test", MONDAY)]
+
+
+def test_a_location_administrator_reads_only_their_locations(
+        programme, location_admin, other_location_admin, other_location, global_admin,
+        owner_company):
+    leeds = factories.EngagementFactory(company=owner_company, location=other_location,
+                                        owner=global_admin, progress=Progress.OFF_TRACK,
+                                        off_track_since=D(2026, 1, 5))
+    flip(leeds, D(2026, 3, 17), Progress.ON_TRACK, Progress.OFF_TRACK)  # from, then back off
+    london = summary(location_admin, owner_company, MONDAY)
+    assert (london["on_track"], london["off_track"], london["paused"]) == (2, 2, 1)
+    assert [e.pk for e, _ in london["longest"]] == [programme["old"].pk, programme["newly"].pk]
+    assert london["back_on"] == 1
+    lee = summary(other_location_admin, owner_company, MONDAY)
+    assert (lee["on_track"], lee["off_track"], lee["paused"]) == (0, 1, 0)
+    assert [e.pk for e, _ in lee["longest"]] == [leeds.pk]
+    assert (lee["newly_off"], lee["soon"], lee["back_on"]) == ([], [], 1)
+    everything = summary(global_admin, owner_company, MONDAY)
+    assert [e.pk for e, _ in everything["longest"]] == [leeds.pk, programme["old"].pk,
+                                                          programme["newly"].pk]
+    assert everything["back_on"] == 2
+
+
+def test_nothing_tracked_in_scope_is_no_digest(programme, other_location_admin, owner_company):
+    assert summary(other_location_admin, owner_company, MONDAY) is None
+
+
+def test_the_lists_keep_the_ten_first_in_their_order(owner_company, location, global_admin):
+    for days in range(12):
+        factories.EngagementFactory(company=owner_company, location=location,
+                                    owner=global_admin, progress=Progress.OFF_TRACK,
+                                    off_track_since=D(2026, 3, 22) - dt.timedelta(days=days))
+        factories.EngagementFactory(company=owner_company, location=location,
+                                    owner=global_admin, progress=Progress.ON_TRACK,
+                                    goes_off_track_on=MONDAY + dt.timedelta(days=days % 7))
+    content = summary(global_admin, owner_company, MONDAY)
+    assert (content["newly_off_count"], content["soon_count"]) == (7, 12)
+    longest = [e.off_track_since for e, _ in content["longest"]]
+    assert longest == sorted(longest) and len(longest) == 10
+    assert longest[0] == D(2026, 3, 11)
+    assert [e.off_track_since for e, _ in content["newly_off"]] == [
+        D(2026, 3, 16) + dt.timedelta(days=days) for days in range(7)]
+    soon = [e.goes_off_track_on for e, _ in content["soon"]]
+    assert soon == sorted(soon) and len(soon) == 10
+    [(first, url)] = content["longest"][:1]
+    assert str(first.coachee) and url.endswith(f"/engagements/{first.pk}/")
+
+
+def grow(company, location, owner, n):
+    """`n` more engagements of every kind the digest counts or lists, with last week's flips."""
+    for i in range(n):
+        off = factories.EngagementFactory(company=company, location=location, owner=owner,
+                                          progress=Progress.OFF_TRACK,
+                                          off_track_since=D(2026, 3, 16 + i % 7))
+        flip(off, off.off_track_since, Progress.OFF_TRACK, Progress.ON_TRACK)
+        back = factories.EngagementFactory(company=company, location=location, owner=owner,
+                                           progress=Progress.ON_TRACK,
+                                           goes_off_track_on=MONDAY + dt.timedelta(days=i % 7))
+        flip(back, D(2026, 3, 18), Progress.ON_TRACK, Progress.OFF_TRACK)
+        factories.EngagementFactory(company=company, location=location, owner=owner,
+                                    progress=Progress.PAUSED, paused_until=D(2026, 4, 3))
+
+
+def digests_as_the_sender_reads_them():
+    return list(Nudge.objects.filter(role=Role.WEEKLY_DIGEST)
+                .select_related("recipient__company", "company")
+                .prefetch_related("recipient__administered_locations").order_by("pk"))
+
+
+@pytest.mark.parametrize("more", [0, 15])
+def test_building_and_composing_take_the_same_queries_whatever_the_size(
+        programme, owner_company, location, global_admin, location_admin,
+        django_assert_num_queries, more):
+    grow(owner_company, location, global_admin, more)
+    other = factories.CompanyFactory(slug="other", timezone="Europe/Paris")
+    admin = factories.AdminFactory(company=other, email="admin@other.test")
+    factories.EngagementFactory(company=other, owner=admin, progress=Progress.ON_TRACK)
+    # The companies (with their timezones), then one INSERT ... SELECT for every due company's
+    # administrators.
+    with at(dt.datetime(2026, 3, 23, 8, 5, tzinfo=dt.UTC)), django_assert_num_queries(2):
+        assert build_due_weekly_digests() == {"acme": 2, "other": 1}
+    for nudge in digests_as_the_sender_reads_them():
+        # One statement: the counts, the three lists and those back on track, over the rows
+        # the gate gives the administrator (their locations prefetched with the batch).
+        with django_assert_num_queries(1):
+            message = sender.compose(nudge)
+        assert message.subject.startswith("Your programme this week: ")
