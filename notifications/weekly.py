@@ -158,12 +158,17 @@ LIST_LENGTH = 10
 # Everything a digest says in one statement, over `scope`, the rows the gate gives its
 # administrator (administered(user), compiled by the ORM), read once: the counts by progress,
 # the three lists (the first LIST_LENGTH of each and its length) and the engagements back on
-# track, from the company's flips of the week (transition_company_day). One pass over the
+# track: the company's flips of the week (transition_company_day, index only) matched to
+# `scope` by a hash, not by a lookup of each row of `scope` in the flips. One pass over the
 # company's rows instead of one per figure: at 1,000,000 engagements those ~2,000 rows lie on
 # ~2,000 pages, and reading them was the digest's cost (docs/benchmarks.md).
 _SUMMARY_SQL = """
 WITH scope (id, progress, off_track_since, goes_off_track_on, coachee_id) AS MATERIALIZED (
      {scope}),
+back_on AS MATERIALIZED (
+     SELECT t.engagement_id FROM {transition} t
+      WHERE t.company_id = %s AND t.day >= %s AND t.day <= %s
+        AND t.from_status = %s AND t.to_status = %s),
 listed AS (
      SELECT 'newly_off' AS list, id, coachee_id, off_track_since AS day FROM scope
       WHERE progress = %s AND off_track_since >= %s AND off_track_since <= %s
@@ -184,11 +189,8 @@ SELECT r.list, r.id, COALESCE(NULLIF(u.full_name, ''), u.email), r.day, r.n, r.p
 UNION ALL
 SELECT progress, NULL, NULL, NULL, COUNT(*), 0 FROM scope GROUP BY progress
 UNION ALL
-SELECT 'back_on', NULL, NULL, NULL, COUNT(DISTINCT t.engagement_id), 0
-  FROM {transition} t
- WHERE t.company_id = %s AND t.day >= %s AND t.day <= %s
-   AND t.from_status = %s AND t.to_status = %s
-   AND t.engagement_id IN (SELECT id FROM scope)
+SELECT 'back_on', NULL, NULL, NULL, COUNT(DISTINCT f.engagement_id), 0
+  FROM back_on f JOIN scope s ON s.id = f.engagement_id
 """
 
 
@@ -206,9 +208,9 @@ def summary(user, company, monday):
         return None
     week_start, week_end = monday - dt.timedelta(days=7), monday - dt.timedelta(days=1)
     on, off = str(Progress.ON_TRACK), str(Progress.OFF_TRACK)
-    params = [*scope_params, off, week_start, week_end, off, on, monday,
-              monday + dt.timedelta(days=6), LIST_LENGTH,
-              company.pk, week_start, week_end, off, on]
+    params = [*scope_params, company.pk, week_start, week_end, off, on,
+              off, week_start, week_end, off, on, monday, monday + dt.timedelta(days=6),
+              LIST_LENGTH]
     sql = _SUMMARY_SQL.format(scope=scope, user=get_user_model()._meta.db_table,
                               transition=ProgressTransition._meta.db_table)
     counts = {"on_track": 0, "off_track": 0, "paused": 0, "back_on": 0,
