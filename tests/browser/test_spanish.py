@@ -68,3 +68,29 @@ def test_a_session_is_scheduled_with_a_spanish_date(signed_in_page, spanish_admi
     page.get_by_text("Sesión programada.").wait_for()
     assert page.get_by_text("jue 9 Abr 2026, 10:30").count() == 1
     assert Session.objects.filter(engagement=programme[0]).count() == 2
+
+
+def test_in_spanish_the_bar_and_the_settings_boxes_read_on_a_laptop_and_a_phone(
+        signed_in_page, spanish_admin, programme, late_march):  # noqa: F811
+    # The demo's Spanish administrator: their name and company as long as the demo's.
+    User.objects.filter(pk=spanish_admin.pk).update(full_name="Liam Nakamura")
+    spanish_admin.company.name = "Bluebird Labs"
+    spanish_admin.company.save()
+    page = signed_in_page(spanish_admin, viewport={"width": 1366, "height": 800})
+    page.goto("/settings/")
+    # The navigation and the user on one line: Spanish's longer names pushed the user under.
+    first = page.get_by_role("navigation", name="Principal").get_by_role("link").first
+    sign_out = page.get_by_role("button", name="Cerrar sesión")
+    assert abs(first.bounding_box()["y"] - sign_out.bounding_box()["y"]) < 12
+
+    page.set_viewport_size(PHONE)
+    page.goto("/settings/")
+    boxes = page.locator(".field-check:has(.help)")
+    assert boxes.count() >= 2
+    for n in range(boxes.count()):
+        box = boxes.nth(n)
+        label, help_text = box.locator("label").bounding_box(), box.locator(".help").bounding_box()
+        # Its help under its label, not beside it squeezing the label a word wide.
+        assert help_text["y"] >= label["y"] + label["height"] - 1
+        assert help_text["width"] > PHONE["width"] / 2
+    assert scroll_width(page) <= PHONE["width"]
