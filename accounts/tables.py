@@ -28,7 +28,7 @@ class PersonTable(BaseTable):
                               attrs={"td": {"class": "col-coachee"}})
     email = tables.Column(verbose_name=_("Email"), orderable=False)
     roles = tables.Column(accessor="pk", verbose_name=_("Role"), orderable=False, empty_values=())
-    status = tables.Column(order_by=("status", "full_name", "email"))
+    status = tables.Column(verbose_name=_("Status"), order_by=("status", "full_name", "email"))
     # Sortable only where an index gives the order (name, status: see User.Meta.indexes):
     # sorting 200,000 people by a joined or unindexed column costs seconds a page.
     location = tables.Column(accessor="location__name", verbose_name=_("Location"), default="-",

@@ -83,7 +83,7 @@ class EngagementFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="filter_q", label=_("Search"),
                                   widget=forms.TextInput(attrs={"type": "search",
-                                                                "placeholder": "Name or email"}))
+                                                                "placeholder": _("Name or email")}))
     progress = django_filters.MultipleChoiceFilter(
         choices=Progress.choices, method="filter_progress", label=_("Progress"),
         widget=forms.CheckboxSelectMultiple,
@@ -114,7 +114,7 @@ class EngagementFilterSet(django_filters.FilterSet):
     )
     coach_name = django_filters.CharFilter(
         method="filter_coach_name", label=_("Coach"),
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Coach's name or email"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Coach's name or email")}),
     )
     coach = ModelIdsFilter(
         queryset=User.objects.none(), label=_("Chosen coaches"), widget=ChosenCoaches,

@@ -95,15 +95,17 @@ class EngagementTable(BaseTable):
         attrs={"th": {"class": "col-select"}, "td": {"class": "col-select"}},
     )
     coachee = PersonColumn(
-        order_by=("coachee__full_name", "coachee__email"),
+        verbose_name=_("Coachee"), order_by=("coachee__full_name", "coachee__email"),
         attrs={"td": {"class": "col-coachee"}},
     )
-    coach = PersonColumn(order_by=("coach__full_name", "coach__email"), default=EMPTY)
+    coach = PersonColumn(verbose_name=_("Coach"), order_by=("coach__full_name", "coach__email"),
+                         default=EMPTY)
     template = tables.Column(accessor="template__name", verbose_name=_("Template"),
                              order_by=("template__name",))
-    kind = tables.Column()
-    status = tables.Column()
-    owner = PersonColumn(order_by=("owner__full_name", "owner__email"))
+    # The model's fields have no translated names: the headings are named here, for Spanish.
+    kind = tables.Column(verbose_name=_("Kind"))
+    status = tables.Column(verbose_name=_("Status"))
+    owner = PersonColumn(verbose_name=_("Owner"), order_by=("owner__full_name", "owner__email"))
     location = tables.Column(accessor="location__name", verbose_name=_("Location"),
                              order_by=("location__name",),
                              default=EMPTY)

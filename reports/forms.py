@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 class SavedViewForm(forms.Form):
     name = forms.CharField(
         max_length=100, label=gettext_lazy("Save this view as"),
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Off track in London"}),
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. Off track in London")}),
     )
     # The filters being looked at (the report's query string) and the opened saved view,
     # whose columns are the ones on screen.

@@ -87,3 +87,17 @@ def test_the_unsubscribe_page_speaks_the_recipients_language(client, coachee):
     page = client.get(reverse("notifications:unsubscribe", args=[token]),
                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Darse de baja" in page
+
+
+def test_the_lists_headings_and_search_hints_in_spanish(client_for, spanish_admin, engagement):
+    # Columns named after the models' fields, and placeholders, were left in English.
+    client = client_for(spanish_admin)
+    engagements = client.get(reverse("engagements:list")).content.decode()
+    for spanish in ("Estado", "Nombre o correo", "Nombre o correo del coach"):
+        assert spanish in engagements, spanish
+    for english in (">Status<", '"Name or email"', "Coach&#x27;s name or email"):
+        assert english not in engagements, english
+    people = client.get(reverse("people:list")).content.decode()
+    assert ">Status<" not in people and "Estado" in people
+    report = client.get(reverse("reports:report")).content.decode()
+    assert "p. ej., Estancados en Londres" in report and "e.g. Off track" not in report
