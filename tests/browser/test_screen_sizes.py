@@ -139,6 +139,10 @@ def test_the_engagements_table_fits_a_laptop(signed_in_page, global_admin, progr
     fits = frame.evaluate("(el) => el.scrollWidth <= el.clientWidth")
     assert fits, "the default columns are wider than the table's frame at 1366 px"
     assert scroll_width(page) <= LAPTOP["width"]
+    # The page's two buttons side by side at its right, not one adrift in the middle.
+    new = page.get_by_role("link", name="New engagement").bounding_box()
+    launch = page.get_by_role("link", name="Launch from a template").bounding_box()
+    assert 0 <= launch["x"] - (new["x"] + new["width"]) < 20
     screenshot(page, "laptop-engagements")
     page.goto(reverse("engagements:detail", args=[programme[0].pk]))
     screenshot(page, "laptop-engagement")
