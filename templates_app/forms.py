@@ -38,6 +38,9 @@ class EngagementTemplateForm(forms.ModelForm):
         fields = ["name", "kind", "description", "offtrack_notifications_enabled",
                   "offtrack_reminder_every_days", "early_warning_days"]
         labels = {
+            "name": gettext_lazy("Name"),
+            "kind": gettext_lazy("Kind"),
+            "description": gettext_lazy("Description"),
             "offtrack_notifications_enabled": gettext_lazy(
                 "Email the coachee, coach and owner when it goes Off Track"),
             "offtrack_reminder_every_days": gettext_lazy("Remind every N days while Off Track"),

@@ -101,3 +101,11 @@ def test_the_lists_headings_and_search_hints_in_spanish(client_for, spanish_admi
     assert ">Status<" not in people and "Estado" in people
     report = client.get(reverse("reports:report")).content.decode()
     assert "p. ej., Estancados en Londres" in report and "e.g. Off track" not in report
+
+
+def test_the_template_form_labels_in_spanish(client_for, spanish_admin):
+    page = client_for(spanish_admin).get(reverse("templates_app:create")).content.decode()
+    for spanish in ('_name">Nombre<', '_kind">Tipo<', '_description">Descripción<'):
+        assert spanish in page, spanish
+    for english in ('">Name<', '">Kind<', '">Description<'):
+        assert english not in page, english
