@@ -116,13 +116,15 @@ class EngagementForm(PickerFormMixin, forms.Form):
     checks the same rules under the engagement's lock.
     """
 
-    template = forms.ModelChoiceField(queryset=EngagementTemplate.objects.none())
-    coachee = PersonChoiceField(queryset=User.objects.none())
-    coach = PersonChoiceField(queryset=User.objects.none(), required=False,
+    template = forms.ModelChoiceField(queryset=EngagementTemplate.objects.none(),
+                                      label=_("Template"))
+    coachee = PersonChoiceField(queryset=User.objects.none(), label=_("Coachee"))
+    coach = PersonChoiceField(queryset=User.objects.none(), required=False, label=_("Coach"),
                               help_text=_("Leave empty while coach matching finds one."))
-    owner = PersonChoiceField(queryset=User.objects.none(),
+    owner = PersonChoiceField(queryset=User.objects.none(), label=_("Owner"),
                               help_text=_("The administrator responsible."))
-    location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False)
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False,
+                                      label=_("Location"))
     started_on = DayField(required=False, label=_("Start date"),
                           help_text=_("Empty: the day it is launched."))
 
@@ -156,21 +158,20 @@ class EngagementForm(PickerFormMixin, forms.Form):
             del self.fields["location"]
         if engagement is not None and engagement.status != Engagement.Status.DRAFT:
             self.fields["started_on"].required = True
-            self.fields["started_on"].help_text = (
-                "The day the progress clock starts from.")
+            self.fields["started_on"].help_text = _("The day the progress clock starts from.")
         if engagement is None:
-            self.fields["coach"].help_text = ("Leave empty for a coach-matching template, or "
-                                              "to choose the coach before launching.")
+            self.fields["coach"].help_text = _("Leave empty for a coach-matching template, or "
+                                               "to choose the coach before launching.")
 
     def clean(self):
         cleaned = super().clean()
         coach, template = cleaned.get("coach"), cleaned.get("template")
         coachee = cleaned.get("coachee") or (self.engagement and self.engagement.coachee)
         if coach and coachee and coach == coachee:
-            self.add_error("coach", "A coachee cannot be their own coach.")
+            self.add_error("coach", _("A coachee cannot be their own coach."))
         if coach and template and template.kind == Engagement.Kind.COACH_MATCHING:
-            self.add_error("coach", "A coach-matching engagement finds its coach by coach "
-                                    "matching: leave this empty.")
+            self.add_error("coach", _("A coach-matching engagement finds its coach by coach "
+                                      "matching: leave this empty."))
         return cleaned
 
     def changes(self):

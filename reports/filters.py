@@ -13,7 +13,7 @@ class ReportFilterForm(forms.Form):
         for name in ("off_track_since", "started"):
             dates = cleaned.get(name)
             if dates and dates.start and dates.stop and dates.start > dates.stop:
-                self.add_error(name, "The end of the range is before its start.")
+                self.add_error(name, _("The end of the range is before its start."))
         return cleaned
 
 

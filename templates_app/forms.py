@@ -111,13 +111,15 @@ class LaunchForm(forms.Form):
     may only choose (and must choose) one of their locations.
     """
 
-    coachee = forms.ModelChoiceField(queryset=User.objects.none())
+    coachee = forms.ModelChoiceField(queryset=User.objects.none(), label=gettext_lazy("Coachee"))
     coach = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
+                                   label=gettext_lazy("Coach"),
                                    help_text=gettext_lazy("Leave empty to find one by coach "
                                                           "matching."))
-    owner = forms.ModelChoiceField(queryset=User.objects.none(),
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), label=gettext_lazy("Owner"),
                                    help_text=gettext_lazy("The administrator responsible."))
-    location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False)
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False,
+                                      label=gettext_lazy("Location"))
 
     def __init__(self, *args, template, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,5 +145,5 @@ class LaunchForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("coach") and cleaned.get("coach") == cleaned.get("coachee"):
-            self.add_error("coach", "A coachee cannot be their own coach.")
+            self.add_error("coach", _("A coachee cannot be their own coach."))
         return cleaned

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
+from tests import factories
 
 
 @pytest.fixture
@@ -109,3 +110,25 @@ def test_the_template_form_labels_in_spanish(client_for, spanish_admin):
         assert spanish in page, spanish
     for english in ('">Name<', '">Kind<', '">Description<'):
         assert english not in page, english
+
+
+def test_the_new_engagement_and_launch_forms_in_spanish(client_for, spanish_admin, engagement,
+                                                        owner_company, coachee, coach):
+    client = client_for(spanish_admin)
+    matching = factories.EngagementTemplateFactory(company=owner_company,
+                                                   kind="coach_matching")
+    page = client.post(reverse("engagements:create"), {
+        "template": matching.pk, "coachee": coachee.pk, "coach": coach.pk,
+        "owner": spanish_admin.pk}).content.decode()
+    for spanish in (">Plantilla<", ">Responsable<", "Déjalo vacío para una plantilla con "
+                    "búsqueda de coach", "encuentra su coach en esa búsqueda"):
+        assert spanish in page, spanish
+    for english in (">Template<", ">Owner<", "Leave empty for a coach-matching",
+                    "finds its coach by coach matching"):
+        assert english not in page, english
+    launch = client.get(reverse("templates_app:launch", args=[engagement.template_id]))
+    assert ">Responsable<" in launch.content.decode()
+    report = client.get(reverse("reports:report"), {
+        "off_track_since_after": "10 abr 2026", "off_track_since_before": "1 abr 2026",
+    }).content.decode()
+    assert "El final del intervalo es anterior a su inicio." in report
