@@ -213,10 +213,10 @@ def seed(*, engagements, companies, today, rng, password_hash):
         "session": Rows("engagements_session",
                         ["starts_at", "duration_minutes", "status", "cancelled_at",
                          "created_at", "notes", "engagement_id", "cancel_reason",
-                         "notes_shared"]),
+                         "notes_shared", "calendar_sequence", "calendar_uid"]),
         "call": Rows("engagements_discoverycall",
                      ["starts_at", "duration_minutes", "status", "cancelled_at", "created_at",
-                      "coach_id", "engagement_id", "cancel_reason"]),
+                      "coach_id", "engagement_id", "cancel_reason", "calendar_sequence"]),
     }
     user_id = location_id = template_id = engagement_id = 0
     weights = [t[4] for t in TEMPLATES]
@@ -331,10 +331,10 @@ def seed(*, engagements, companies, today, rng, password_hash):
                 cancelled = cancelled.isoformat() if ev_status == "cancelled" else None
                 if matching_phase:
                     out["call"].add(starts.isoformat(), 30, ev_status, cancelled, stamp,
-                                    rng.choice(coaches), engagement_id, "")
+                                    rng.choice(coaches), engagement_id, "", 0)
                 else:
                     out["session"].add(starts.isoformat(), 60, ev_status, cancelled, stamp, "",
-                                       engagement_id, "", False)
+                                       engagement_id, "", False, 0, "")
     return out, statuses
 
 
@@ -423,12 +423,13 @@ def finish(url, args, started):
     """VACUUM ANALYZE, every engagement's progress, VACUUM ANALYZE again."""
     from django.db import connection
 
-    from tracking.evaluation import evaluate_companies
+    from tracking.evaluation import evaluate_companies, rebuild_due_agenda
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     t0 = time.monotonic()
     counts = evaluate_companies(args.today)
+    rebuild_due_agenda()  # copied rows were written around the evaluation's agenda
     print(f"evaluated progress in {time.monotonic() - t0:.1f}s: on_track={counts.on_track:,} "
           f"off_track={counts.off_track:,} not_tracked={counts.not_tracked:,} "
           f"transitions={counts.transitions:,}")
@@ -461,11 +462,13 @@ def main(argv=None):
     setup_django(url)
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
 
     started = time.monotonic()
     call_command("migrate", verbosity=0)
-    with connection.cursor() as django_cursor:
+    # One transaction: a seed that fails half-way leaves the tables as they were, never a
+    # database that looks seeded (bench_tracking.seeded counts its rows) but is not.
+    with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = django_cursor.cursor  # the psycopg 3 cursor, for COPY
         cursor.execute(
             "TRUNCATE accounts_company, accounts_location, accounts_user,"

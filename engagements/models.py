@@ -114,7 +114,8 @@ class Engagement(models.Model):
     last_activity_on = models.DateField(null=True, blank=True)
     next_event_on = models.DateField(null=True, blank=True)
     # The next company-local day on which time alone can change this engagement's progress
-    # (Healthchecks' `alert_after`): the daily job reads only rows due on or before today.
+    # (Healthchecks' `alert_after`). In no index: the daily job finds the rows due through
+    # tracking.ProgressDue, its agenda, so that moving this day is a HOT update.
     progress_due_on = models.DateField(null=True, blank=True)
     progress_evaluated_on = models.DateField(null=True, blank=True)
     # On track with nothing scheduled: the day it goes off track unless something happens,
@@ -129,9 +130,9 @@ class Engagement(models.Model):
         ordering = ["-started_on", "-pk"]
         # Twelve indexes in all with the primary key and eng_off_track_since_desc (migration
         # 0004): each serves a query of docs/benchmarks.md. The columns the evaluation writes
-        # every day (last activity, next event, goes-off-track day, paused until, evaluated
-        # on) are in none, so that writing them alone is a HOT update (fillfactor 90,
-        # migration 0009); progress and off-track-since change only when the status flips.
+        # every day (last activity, next event, due day, goes-off-track day, paused until,
+        # evaluated on) are in none, so that writing them alone is a HOT update (fillfactor
+        # 90, migration 0009); progress and off-track-since change only when the status flips.
         indexes = [
             # A tenant's rows by status and progress: the lists' and the report's filters and
             # totals.
@@ -155,13 +156,6 @@ class Engagement(models.Model):
             # What a provider's administrator sees: the few rows coached by its coaches.
             models.Index(fields=["provider_company"], name="eng_provider_company",
                          condition=Q(provider_company__isnull=False)),
-            # The daily run: every company's due rows in one range read, led by the due day
-            # the statement bounds, with the company beside it to match each company's own
-            # local day without visiting the row.
-            models.Index(
-                fields=["progress_due_on", "company"], name="eng_progress_due",
-                condition=Q(status__in=ACTIVE_STATUSES, progress_due_on__isnull=False),
-            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -25,7 +25,7 @@ from engagements.models import (
     Session,
 )
 from tracking import rules
-from tracking.models import EvaluationRun, ProgressTransition
+from tracking.models import EvaluationRun, ProgressDue, ProgressTransition
 from tracking.signals import progress_flipped
 
 Cause = ProgressTransition.Cause
@@ -108,7 +108,8 @@ def evaluate_engagement(engagement, *, cause, today=None):
     ended. `today` defaults to the company-local date. Returns the transition or None.
 
     Queries: the events of the current phase (plus the coach selection of a matched
-    engagement), one conditional UPDATE, and one INSERT when the status changed.
+    engagement), one conditional UPDATE; when it wrote, one INSERT of the due day on the daily
+    run's agenda (tracking.ProgressDue); and one INSERT when the status changed.
     """
     if today is None:
         today = engagement.company.local_today()
@@ -146,6 +147,12 @@ def evaluate_engagement(engagement, *, cause, today=None):
         setattr(engagement, name, value)
     if written:
         engagement.progress_evaluated_on = today
+        if result.due_on is not None:
+            # Whether the due day itself changed is not known (the stored values are not read
+            # back): the agenda ignores a day it already holds.
+            ProgressDue.objects.bulk_create(
+                [ProgressDue(day=result.due_on, company_id=engagement.company_id,
+                             engagement_id=engagement.pk)], ignore_conflicts=True)
     if old == result.progress:
         return None
     # Every flip to Off Track is nudged: the daily run hands its own over in its transaction
@@ -173,9 +180,11 @@ def evaluate_engagement(engagement, *, cause, today=None):
 # from copying the expression into every place that reads it (the status, for one, is read
 # by a dozen others): each is computed once per row.
 #   scope     the companies, the company-local "today" each is evaluated on, and its run;
-#   target    the engagements to evaluate (all of them, or only those due: progress_due_on <=
-#             today, read through the partial index eng_progress_due), with what is stored of
-#             their progress and the row version read (xmin);
+#   consumed  the daily run only: its companies' rows of the agenda (tracking.ProgressDue) up
+#             to their day, taken (deleted);
+#   target    the engagements to evaluate (all of them, or only those due: on the agenda, and
+#             their stored progress_due_on <= today), with what is stored of their progress
+#             and the row version read (xmin);
 #   computed  per engagement, from its events in the current phase (discovery calls while
 #             coach matching, sessions otherwise) dated in the company's timezone: latest
 #             activity on or before today, next scheduled event after today, first day to come
@@ -195,13 +204,16 @@ def evaluate_engagement(engagement, *, cause, today=None):
 #             and only of the row version read (xmin unchanged), so a concurrent
 #             evaluate_engagement() wins and nothing is recorded twice. The day evaluated is
 #             the same for every row of a run: it is stored once (tracking.EvaluationRun.day),
-#             and `progress_evaluated_on` is the day a row's stored values were last written;
+#             and `progress_evaluated_on` is the day a row's stored values were last written.
+#             No written column is in an index but for the rare status flip, so most of
+#             these writes are HOT (no index entries);
+#   scheduled each new due day on the agenda;
 #   inserted  one ProgressTransition per changed status, dated when it really happened.
 # The result: one row per company (the runs' counts).
 EVALUATE_SQL = """
 WITH scope (company_id, today, run_id) AS NOT MATERIALIZED (
     SELECT * FROM unnest(%(company_ids)s::bigint[], %(days)s::date[], %(run_ids)s::bigint[])
-),
+),{consume}
 target AS (
     SELECT e.id, e.company_id, e.xmin AS seen_xmin, e.status,
            e.started_on, e.tracking_threshold_days AS threshold, s.today, c.timezone AS tz,
@@ -305,7 +317,16 @@ updated AS (
         progress_evaluated_on = d.today
     FROM decided d
     WHERE d.differs AND e.id = d.id AND e.xmin = d.seen_xmin
-    RETURNING e.id, e.company_id, d.old_progress, e.progress, e.off_track_since, d.today
+    RETURNING e.id, e.company_id, d.old_progress, e.progress, e.off_track_since, d.today,
+              e.progress_due_on, d.old_progress_due_on
+),
+scheduled AS (
+    -- The daily run's agenda (tracking.ProgressDue): each new due day written.
+    INSERT INTO {due} (day, company_id, engagement_id)
+    SELECT u.progress_due_on, u.company_id, u.id FROM updated u
+    WHERE u.progress_due_on IS NOT NULL
+      AND u.progress_due_on IS DISTINCT FROM u.old_progress_due_on
+    ON CONFLICT DO NOTHING
 ),
 written AS (
     SELECT company_id, count(*) AS rows,
@@ -345,7 +366,8 @@ DECIDED_SELECT = """
            CASE WHEN w.differs THEN w.paused_until END AS paused_until,
            CASE WHEN w.differs THEN w.last_activity_on END AS last_activity_on,
            CASE WHEN w.differs THEN w.next_event_on END AS next_event_on,
-           CASE WHEN w.differs THEN w.progress_due_on END AS progress_due_on
+           CASE WHEN w.differs THEN w.progress_due_on END AS progress_due_on,
+           CASE WHEN w.differs THEN w.old_progress_due_on END AS old_progress_due_on
     FROM ruled w
 """
 # The full evaluation reads and decides in a statement of its own, which writes nothing, so
@@ -475,11 +497,19 @@ FULL_WORK_MEM = "256MB"
 DUE_WORK_MEM = "16MB"
 
 ALL_ROWS = "true"
-# Only what time alone can have changed: running engagements whose due day has come. The
-# status condition repeats the partial index's predicate so that PostgreSQL can use it, and
-# the constant bound (the latest of the days) lets it read the index as a range.
-DUE_ROWS = ("e.status IN (%(active)s, %(coach_matching)s) AND e.progress_due_on IS NOT NULL"
-            " AND e.progress_due_on <= %(max_day)s AND e.progress_due_on <= s.today")
+# Only what time alone can have changed: the daily run takes its companies' rows of the agenda
+# (tracking.ProgressDue) up to each one's day, read as one range of its primary key up to the
+# latest of the days, and evaluates the running engagements among them whose stored due day
+# has come (a row made stale by a later evaluation is dropped, its engagement not read again).
+CONSUME_DUE = """
+consumed AS (
+    DELETE FROM {due} q USING scope s
+    WHERE q.day <= %(max_day)s AND q.company_id = s.company_id AND q.day <= s.today
+    RETURNING q.engagement_id
+),"""
+DUE_ROWS = ("e.id IN (SELECT q.engagement_id FROM consumed q)"
+            " AND e.status IN (%(active)s, %(coach_matching)s)"
+            " AND e.progress_due_on <= s.today")
 
 
 # The choices the statements compare with and write, passed as parameters from their
@@ -518,10 +548,12 @@ def _sql(due_filter, record_runs=False):
         "pause": Pause._meta.db_table, "due_filter": due_filter,
         "event_aggregates": EVENT_AGGREGATES, "computed_columns": COMPUTED_COLUMNS,
         "pause_aggregates": PAUSE_AGGREGATES, "run": EvaluationRun._meta.db_table,
+        "due": ProgressDue._meta.db_table,
     }
     computed = COMPUTED_ALL if due_filter == ALL_ROWS else COMPUTED_DUE
     sql = EVALUATE_SQL.format(
         computed=computed.format(**names), decided=DECIDED_MARK,
+        consume="" if due_filter == ALL_ROWS else CONSUME_DUE.format(**names),
         result=RUNS_RESULT if record_runs else COUNTS_RESULT,
         runs=RUNS.format(**names) if record_runs else "",
         run_source="runs" if record_runs else "scope",
@@ -668,6 +700,7 @@ def _evaluate_many_one_by_one(days_by_company, *, cause, only_due, run):
         if only_due:
             engagements = engagements.filter(status__in=ACTIVE_STATUSES,
                                               progress_due_on__lte=day)
+            ProgressDue.objects.filter(company_id=company_id, day__lte=day).delete()
         for engagement in engagements.iterator():
             evaluated_on = engagement.progress_evaluated_on
             transition = evaluate_engagement(engagement, cause=cause, today=day)
@@ -681,6 +714,20 @@ def _evaluate_many_one_by_one(days_by_company, *, cause, only_due, run):
             field_name = engagement.progress
             setattr(counts, field_name, getattr(counts, field_name) + 1)
     return counts
+
+
+def rebuild_due_agenda():
+    """
+    The daily run's agenda (tracking.ProgressDue) made anew from the engagements' stored due
+    days: for databases written around the evaluations (bench/seed.py copies rows in SQL).
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {ProgressDue._meta.db_table}")
+        cursor.execute(
+            f"INSERT INTO {ProgressDue._meta.db_table} (day, company_id, engagement_id)"
+            f" SELECT progress_due_on, company_id, id FROM {Engagement._meta.db_table}"
+            " WHERE status IN (%(active)s, %(coach_matching)s) AND progress_due_on IS NOT NULL",
+            CHOICES)
 
 
 def local_days(companies, now=None):

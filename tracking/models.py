@@ -87,3 +87,30 @@ class EvaluationRun(models.Model):
 
     def __str__(self):
         return f"{self.company} {self.day}"
+
+
+class ProgressDue(models.Model):
+    """
+    The daily run's agenda: on `day` (company-local), `engagement` is to be looked at, time
+    alone having perhaps changed its progress. Kept apart from the engagement's row, whose
+    `progress_due_on` moves every time it is evaluated: an index on the engagement's own due
+    day would make each of those writes add an entry to all of its indexes, where a write of
+    columns no index holds is a HOT update (docs/benchmarks.md, issue 18).
+
+    A queue, written only by the evaluations: whoever writes an engagement's due day adds its
+    row here (INSERT ... ON CONFLICT DO NOTHING) and never removes the old one; the daily run
+    takes (deletes) every row of its companies up to their day and evaluates those whose
+    stored `progress_due_on` has come, so a row made stale by a later evaluation, an ended or
+    deleted engagement is simply dropped on its day. No foreign key constraints: nothing to
+    check on insert, nothing to cascade.
+    """
+
+    pk = models.CompositePrimaryKey("day", "company", "engagement")
+    day = models.DateField()
+    company = models.ForeignKey("accounts.Company", on_delete=models.DO_NOTHING,
+                                db_constraint=False, db_index=False, related_name="+")
+    engagement = models.ForeignKey("engagements.Engagement", on_delete=models.DO_NOTHING,
+                                   db_constraint=False, db_index=False, related_name="+")
+
+    def __str__(self):
+        return f"{self.engagement_id} due {self.day}"

@@ -12,7 +12,7 @@ from tests.tracking.conftest import at
 from tracking import evaluation
 from tracking.evaluation import Cause, evaluate_engagement, evaluate_many
 from tracking.jobs import run_daily_evaluations
-from tracking.models import EvaluationRun
+from tracking.models import EvaluationRun, ProgressDue
 from tracking.signals import evaluation_committing
 
 D = dt.date
@@ -130,28 +130,60 @@ def test_the_daily_run_of_many_companies_takes_a_fixed_number_of_queries(
     assert [(run.evaluated, run.off_track) for run in EvaluationRun.objects.all()] == [(2, 2)] * 6
 
 
-def test_the_daily_statement_can_read_the_due_rows_through_the_due_index(company, engagements):
-    # The statuses are parameters (tests/foundation/test_sql_choices.py); bound on the client,
-    # they still reach PostgreSQL as the constants of the partial index's predicate, so the
-    # planner may read eng_progress_due (here made to, the table being tiny: no sequential
-    # scan, and no other index to prefer, whatever statistics earlier tests left; the test's
-    # transaction rolls the DROPs back).
+def agenda():
+    return sorted(ProgressDue.objects.values_list("day", "company_id", "engagement_id"))
+
+
+def test_every_due_day_written_is_on_the_daily_runs_agenda(company, engagements):
+    evaluate_many({company.pk: D(2026, 3, 25)}, cause=Cause.MANUAL)
+    stored = Engagement.objects.filter(status__in=["active", "coach_matching"],
+                                       progress_due_on__isnull=False) \
+        .values_list("progress_due_on", "company_id", "id")
+    assert agenda() == sorted(stored) and agenda()
+    # One engagement evaluated at once: its new due day joins the agenda too.
+    engagement = Engagement.objects.select_related("company").get(pk=engagements[0].pk)
+    factories.SessionFactory(engagement=engagement, starts_at=at(D(2026, 5, 4)))
+    evaluate_engagement(engagement, cause=Cause.SESSION, today=D(2026, 3, 25))
+    assert (D(2026, 5, 4), company.pk, engagement.pk) in agenda()
+
+
+def test_the_daily_run_takes_its_companies_days_from_the_agenda_and_drops_stale_ones(
+        company, engagements):
+    evaluate_many({company.pk: D(2026, 3, 25)}, cause=Cause.MANUAL)
+    other = factories.EngagementFactory(started_on=ACTIVATED)
+    evaluate_many({other.company_id: D(2026, 3, 25)}, cause=Cause.MANUAL)
+    # A stale entry: a day that is no longer the engagement's due day (a later evaluation
+    # moved it) is taken without reading the engagement again.
+    ProgressDue.objects.create(day=D(2026, 3, 26), company=company, engagement=engagements[1])
+    versions = row_versions(engagements)
+    [run] = run_daily_evaluations([(company, D(2026, 3, 26))])
+    assert (run.evaluated, run.transitions_count) == (0, 0)
+    assert row_versions(engagements) == versions
+    assert (D(2026, 3, 26), company.pk, engagements[1].pk) not in agenda()
+    # On 21 April the session of 20 April has come: that engagement is due, evaluated, and
+    # its next due day replaces the one taken; the other company's entries stay.
+    before = agenda()
+    [run] = run_daily_evaluations([(company, D(2026, 4, 21))])
+    assert run.evaluated == 2
+    taken = {entry for entry in before if entry[1] == company.pk and entry[0] <= D(2026, 4, 21)}
+    assert taken and not taken & set(agenda())
+    assert [entry for entry in agenda() if entry[1] == other.company_id] == [
+        entry for entry in before if entry[1] == other.company_id]
+    assert set(Engagement.objects.filter(company=company, status="active",
+                                         progress_due_on__isnull=False)
+               .values_list("progress_due_on", "company_id", "id")) <= set(agenda())
+
+
+def test_the_daily_statement_reads_the_agenda_and_the_due_rows_only(company, engagements):
+    # The agenda's primary key read as a range of days, the due engagements by theirs: no
+    # scan of the engagements table (sequential scans made the last resort, the tables being
+    # tiny here).
     statement, = evaluation._sql(evaluation.DUE_ROWS, record_runs=True)
     params = evaluation._params({company.pk: D(2026, 3, 25)}, cause=Cause.DAILY,
                                 run_ids=[None], started_at=at(D(2026, 3, 25)))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename ="
-                       " 'engagements_engagement' AND indexname NOT IN"
-                       " ('eng_progress_due', 'engagements_engagement_pkey')")
-        for (index,) in cursor.fetchall():
-            cursor.execute(f'DROP INDEX "{index}"')
-        # No sequential or plain index scan either: a tiny table's scan of the primary key with
-        # a filter costs the same as the partial index, and statistics decide the tie. A
-        # bitmap scan needs a condition or a predicate the statement implies: only
-        # eng_progress_due's.
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute("SET LOCAL enable_indexonlyscan = off")
         cursor.execute(f"EXPLAIN {statement}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "eng_progress_due" in plan, plan
+    assert "tracking_progressdue_pkey" in plan, plan
+    assert "Seq Scan on engagements_engagement" not in plan, plan
