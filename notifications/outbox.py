@@ -1,9 +1,10 @@
 """
 The outbox: what the daily evaluation owes people by email, written in its own transaction.
 
-`build_outbox(run)` is called (through the `evaluation_committing` signal) inside the daily
-evaluation's transaction, after the engagements' progress and their ProgressTransition rows are
-written. It costs two statements whatever the number of engagements, recipients or companies:
+`build_outbox_for_runs(runs)` is called (through the `evaluation_committing` signal) inside
+the daily evaluation's transaction, after the engagements' progress and their
+ProgressTransition rows are written, with the runs of every company evaluated together. It
+costs two statements whatever the number of engagements, recipients or companies:
 
 1. INSERT one `Nudge` per (recipient, role) that has something due ... ON CONFLICT DO NOTHING;
 2. INSERT one `NudgeItem` per (nudge, engagement) ... ON CONFLICT DO NOTHING.
@@ -19,6 +20,7 @@ The unique keys make a re-run for the same day add nothing.
 
 import datetime as dt
 import logging
+from collections import Counter
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -38,42 +40,52 @@ logger = logging.getLogger("notifications.outbox")
 # engagement (global admin of its company, or admin of its location): the digest shows
 # progress, and "Who may see progress" says only they and the coach may see it. That condition
 # is the gate's own rule, as SQL (`{owner_manages}`, engagements/visibility.py).
+#
+# `runs` (run, company, day) are the daily runs the rows are owed for, all of them in one
+# statement (the day's companies together, whatever their number); an at-once flip is one row
+# without a run. `{flips}` picks the transitions that count: a run's, or the one flip's.
 _ELIGIBLE_SQL = """
-WITH due AS (
-    SELECT e.id AS engagement_id, e.company_id, e.coachee_id, e.coach_id, e.owner_id,
+WITH runs (run_id, company_id, day) AS ({runs}),
+due AS (
+    SELECT e.id AS engagement_id, e.company_id, r.day, e.coachee_id, e.coach_id, e.owner_id,
            e.location_id, e.off_track_since, %(reason_off_track)s AS reason
-      FROM {transition} t
+      FROM runs r
+      JOIN {transition} t ON {flips}
       JOIN {engagement} e ON e.id = t.engagement_id
-     WHERE {flips} AND t.to_status = %(off_track)s
+     WHERE t.to_status = %(off_track)s
        AND e.progress = %(off_track)s AND e.offtrack_notifications_enabled
     UNION ALL
     -- The optional reminder: every N days while it stays off track (N snapshotted at launch).
-    SELECT e.id, e.company_id, e.coachee_id, e.coach_id, e.owner_id,
+    SELECT e.id, e.company_id, r.day, e.coachee_id, e.coach_id, e.owner_id,
            e.location_id, e.off_track_since, %(reason_reminder)s
-      FROM {engagement} e
-     WHERE %(daily)s AND e.company_id = %(company)s
+      FROM runs r
+      JOIN {engagement} e ON e.company_id = r.company_id
+     WHERE %(daily)s
        AND e.status IN (%(active)s, %(coach_matching)s)
        AND e.progress = %(off_track)s AND e.offtrack_notifications_enabled
        AND e.offtrack_reminder_every_days IS NOT NULL
-       AND e.off_track_since < %(day)s
+       AND e.off_track_since < r.day
        AND ({days_off}) %% e.offtrack_reminder_every_days = 0
        AND NOT EXISTS (SELECT 1 FROM {transition} t2
-                        WHERE t2.run_id = %(run)s AND t2.engagement_id = e.id)
+                        WHERE t2.run_id = r.run_id AND t2.engagement_id = e.id)
 ),
 recipients AS (
-    SELECT d.engagement_id, d.reason, d.off_track_since, d.coachee_id AS user_id,
-           %(role_coachee)s AS role
+    SELECT d.engagement_id, d.company_id, d.day, d.reason, d.off_track_since,
+           d.coachee_id AS user_id, %(role_coachee)s AS role
       FROM due d
     UNION ALL
-    SELECT d.engagement_id, d.reason, d.off_track_since, d.coach_id, %(role_coach)s
+    SELECT d.engagement_id, d.company_id, d.day, d.reason, d.off_track_since, d.coach_id,
+           %(role_coach)s
       FROM due d WHERE d.coach_id IS NOT NULL
     UNION ALL
-    SELECT d.engagement_id, d.reason, d.off_track_since, d.owner_id, %(role_administrator)s
+    SELECT d.engagement_id, d.company_id, d.day, d.reason, d.off_track_since, d.owner_id,
+           %(role_administrator)s
       FROM due d JOIN {user} o ON o.id = d.owner_id
      WHERE {owner_manages}
 ),
 eligible AS (
-    SELECT r.engagement_id, r.reason, r.off_track_since, r.user_id, r.role
+    SELECT r.engagement_id, r.company_id, r.day, r.reason, r.off_track_since, r.user_id,
+           r.role
       FROM recipients r JOIN {user} u ON u.id = r.user_id
      WHERE u.status IN (%(user_active)s, %(user_invited)s)
        AND NOT EXISTS (SELECT 1 FROM {preference} p
@@ -81,14 +93,17 @@ eligible AS (
     UNION ALL
     -- Rule 11: on-track engagements with nothing scheduled that go off track exactly W days
     -- from the run's day (W snapshotted at launch): a heads-up to the coachee and the coach.
-    SELECT x.engagement_id, %(reason_early_warning)s, x.off_on, u.id, %(role_early_warning)s
-      FROM (SELECT e.id AS engagement_id, e.goes_off_track_on AS off_on,
-                   e.coachee_id AS coachee_id, e.coach_id AS coach_id
-              FROM {engagement} e
-             WHERE %(daily)s AND e.company_id = %(company)s
+    SELECT x.engagement_id, x.company_id, x.day, %(reason_early_warning)s, x.off_on, u.id,
+           %(role_early_warning)s
+      FROM (SELECT e.id AS engagement_id, e.company_id, r.day,
+                   e.goes_off_track_on AS off_on, e.coachee_id AS coachee_id,
+                   e.coach_id AS coach_id
+              FROM runs r
+              JOIN {engagement} e ON e.company_id = r.company_id
+             WHERE %(daily)s
                AND e.status IN (%(active)s, %(coach_matching)s) AND e.progress = %(on_track)s
                AND e.next_event_on IS NULL AND e.early_warning_days IS NOT NULL
-               AND {warn_on} = %(day)s) x
+               AND {warn_on} = r.day) x
       JOIN {user} u ON u.id IN (x.coachee_id, x.coach_id)
      WHERE u.status IN (%(user_active)s, %(user_invited)s)
        AND NOT EXISTS (SELECT 1 FROM {preference} p
@@ -100,11 +115,11 @@ eligible AS (
 _INSERT_NUDGES_SQL = """
 INSERT INTO {nudge} (company_id, recipient_id, role, day, status, attempts, next_attempt_at,
                      message_id, last_error, created_at)
-SELECT DISTINCT %(company)s, el.user_id, el.role, %(day)s, %(pending)s, 0, %(now)s, '', '',
+SELECT DISTINCT el.company_id, el.user_id, el.role, el.day, %(pending)s, 0, %(now)s, '', '',
        %(now)s
   FROM eligible el WHERE TRUE
 ON CONFLICT (recipient_id, role, company_id, day) DO NOTHING
-RETURNING role
+RETURNING company_id, role
 """
 
 # Items join only nudges still pending: one already handed to the mailer is never changed.
@@ -113,7 +128,7 @@ INSERT INTO {item} (nudge_id, engagement_id, reason, off_track_since)
 SELECT n.id, el.engagement_id, MIN(el.reason), MIN(el.off_track_since)
   FROM eligible el
   JOIN {nudge} n ON n.recipient_id = el.user_id AND n.role = el.role
-                AND n.company_id = %(company)s AND n.day = %(day)s
+                AND n.company_id = el.company_id AND n.day = el.day
  WHERE n.status = %(pending)s
  GROUP BY n.id, el.engagement_id
 ON CONFLICT (nudge_id, engagement_id) DO NOTHING
@@ -191,9 +206,9 @@ def _tables():
         "nudge": Nudge._meta.db_table,
         "item": NudgeItem._meta.db_table,
         "days_off": (
-            "(CAST(%(day)s AS date) - e.off_track_since)"
+            "(r.day - e.off_track_since)"
             if connection.vendor == "postgresql"
-            else "CAST(julianday(%(day)s) - julianday(e.off_track_since) AS INTEGER)"
+            else "CAST(julianday(r.day) - julianday(e.off_track_since) AS INTEGER)"
         ),
         "warn_on": (
             "e.goes_off_track_on - e.early_warning_days"
@@ -203,27 +218,55 @@ def _tables():
     }
 
 
+def runs_step(rows):
+    """
+    The `runs` step of _ELIGIBLE_SQL for `rows` [(run id or None, company id, day)]: its SQL
+    and parameters, one array each on PostgreSQL, a VALUES list on SQLite (which has no
+    arrays).
+    """
+    if connection.vendor == "postgresql":
+        run_ids, company_ids, days = (list(column) for column in zip(*rows, strict=True))
+        return ("SELECT * FROM unnest(CAST(%(run_ids)s AS bigint[]),"
+                " CAST(%(company_ids)s AS bigint[]), CAST(%(days)s AS date[]))",
+                {"run_ids": run_ids, "company_ids": company_ids, "days": days})
+    params = {}
+    for n, (run_id, company_id, day) in enumerate(rows):
+        params.update({f"run_{n}": run_id, f"company_{n}": company_id, f"day_{n}": day})
+    values = ", ".join(f"(%(run_{n})s, %(company_{n})s, %(day_{n})s)" for n in range(len(rows)))
+    return f"VALUES {values}", params
+
+
 def build_outbox(run):
+    """build_outbox_for_runs() of one run."""
+    return build_outbox_for_runs([run])
+
+
+def build_outbox_for_runs(runs):
     """
-    Writes the nudges owed for `run` (a tracking.EvaluationRun) into the outbox, in the
-    caller's transaction. Two statements, whatever the size of the run. Returns the number of
-    nudges created (0 on a re-run).
+    Writes the nudges owed for `runs` (tracking.EvaluationRun, of the day's companies) into
+    the outbox, in the caller's transaction. Two statements, whatever the number of runs,
+    engagements or recipients. Returns the number of nudges created (0 on a re-run).
     """
+    if not runs:
+        return 0
     tables = _tables()
-    eligible = _ELIGIBLE_SQL.format(flips="t.run_id = %(run)s", **tables)
-    params = {"run": run.pk, "company": run.company_id, "day": run.day, "now": timezone.now(),
-              "daily": True, **CHOICES}
+    runs_sql, params = runs_step([(run.pk, run.company_id, run.day) for run in runs])
+    eligible = _ELIGIBLE_SQL.format(runs=runs_sql, flips="t.run_id = r.run_id", **tables)
+    params.update({"now": timezone.now(), "daily": True, **CHOICES})
     with connection.cursor() as cursor:
         cursor.execute(eligible + _INSERT_NUDGES_SQL.format(**tables), params)
-        roles = [role for (role,) in cursor.fetchall()]
-        created = len(roles)
+        created = cursor.fetchall()
         cursor.execute(eligible + _INSERT_ITEMS_SQL.format(**tables), params)
         items = cursor.rowcount
-    metrics.nudges_queued(roles)
-    logger.info("outbox_built", extra={
-        "company": run.company.slug, "day": run.day, "run": run.pk, "nudges": created,
-        "items": items})
-    return created
+    metrics.nudges_queued([role for _, role in created])
+    per_company = Counter(company_id for company_id, _ in created)
+    for run in runs:
+        if per_company[run.company_id]:
+            logger.info("outbox_built", extra={
+                "company": run.company.slug, "day": run.day, "run": run.pk,
+                "nudges": per_company[run.company_id]})
+    logger.info("outbox_run", extra={"runs": len(runs), "nudges": len(created), "items": items})
+    return len(created)
 
 
 def build_outbox_for_flip(transition, today, tz):
@@ -233,9 +276,10 @@ def build_outbox_for_flip(transition, today, tz):
     statements. Returns the number of nudges created.
     """
     tables = _tables()
-    eligible = _ELIGIBLE_SQL.format(flips="t.id = %(transition)s", **tables)
+    runs_sql, params = runs_step([(None, transition.company_id, today)])
+    eligible = _ELIGIBLE_SQL.format(runs=runs_sql, flips="t.id = %(transition)s", **tables)
     next_day = today + dt.timedelta(days=1)
-    params = {
+    params |= {
         "transition": transition.pk, "company": transition.company_id, "day": today,
         "next_day": next_day, "now": timezone.now(), "daily": False, "run": None,
         "later": dt.datetime.combine(next_day, dt.time(settings.PROGRESS_EVALUATION_HOUR),
@@ -289,11 +333,11 @@ def on_progress_flipped(sender, transition, **kwargs):
     transaction.on_commit(enqueue_sender)
 
 
-def on_evaluation_committing(sender, run, **kwargs):
+def on_evaluation_committing(sender, runs, **kwargs):
     """Receiver of tracking's `evaluation_committing`: the outbox, then the sender after commit."""
     from notifications.tasks import enqueue_sender
 
-    if build_outbox(run):
+    if build_outbox_for_runs(runs):
         # After commit, so the worker sees the rows; if this enqueue is lost (the broker is
         # down), the periodic sender still finds them.
         transaction.on_commit(enqueue_sender)

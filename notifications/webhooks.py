@@ -8,7 +8,7 @@ change committed:
   - the actions (engagements/actions.py) send `engagement_changed` inside their transaction;
     `on_engagement_changed` writes the events of that change (at most a few rows);
   - the daily evaluation sends `evaluation_committing` inside its transaction;
-    `on_evaluation_committing` writes the events of all the run's transitions with two
+    `on_evaluation_committing` writes the events of all the runs' transitions with two
     INSERT ... SELECT statements, whatever their number, as the nudges' outbox does.
 A company with no endpoint listening to a type gets no row for it.
 
@@ -50,6 +50,7 @@ from notifications.models import (
     WebhookEventType,
     WebhookMessage,
 )
+from notifications.outbox import runs_step
 from optify.outbound import OutboundError, OutboundRefused, fetch
 from tracking.models import ProgressTransition
 
@@ -172,19 +173,23 @@ def on_engagement_changed(sender, action, engagement, transition=None, changes=N
     return record_events(engagement.company_id, events, batch)
 
 
-# The daily run's flips, for the endpoints listening: two statements whatever their number.
+# The daily runs' flips, for the endpoints listening: two statements whatever their number
+# and the number of runs (the day's companies, `runs` as notifications.outbox.runs_step makes it).
 _INSERT_MESSAGES_SQL = """
+WITH runs (run_id, company_id, day) AS ({runs})
 INSERT INTO {message} (msg_id, company_id, type, engagement_id, transition_id, data,
                        occurred_at)
 SELECT {msg_id}, x.company_id, x.type, x.engagement_id, x.id, %(empty)s, %(now)s
   FROM (SELECT t.id, t.company_id, t.engagement_id, %(progress_changed)s AS type
-          FROM {transition} t WHERE t.run_id = %(run)s
+          FROM {transition} t WHERE t.run_id IN (SELECT run_id FROM runs)
         UNION ALL
         SELECT t.id, t.company_id, t.engagement_id, %(paused)s
-          FROM {transition} t WHERE t.run_id = %(run)s AND t.to_status = %(status_paused)s
+          FROM {transition} t
+         WHERE t.run_id IN (SELECT run_id FROM runs) AND t.to_status = %(status_paused)s
         UNION ALL
         SELECT t.id, t.company_id, t.engagement_id, %(resumed)s
-          FROM {transition} t WHERE t.run_id = %(run)s AND t.from_status = %(status_paused)s
+          FROM {transition} t
+         WHERE t.run_id IN (SELECT run_id FROM runs) AND t.from_status = %(status_paused)s
        ) x
  WHERE EXISTS (SELECT 1 FROM {endpoint} ep
                 WHERE ep.company_id = x.company_id AND ep.is_enabled
@@ -192,6 +197,7 @@ SELECT {msg_id}, x.company_id, x.type, x.engagement_id, x.id, %(empty)s, %(now)s
 """
 
 _INSERT_DELIVERIES_SQL = """
+WITH runs (run_id, company_id, day) AS ({runs})
 INSERT INTO {delivery} (message_id, endpoint_id, status, attempts, next_attempt_at, last_error,
                         created_at)
 SELECT m.id, ep.id, %(pending)s, 0, %(now)s, '', %(now)s
@@ -199,7 +205,7 @@ SELECT m.id, ep.id, %(pending)s, 0, %(now)s, '', %(now)s
   JOIN {transition} t ON t.id = m.transition_id
   JOIN {endpoint} ep ON ep.company_id = m.company_id AND ep.is_enabled
                     AND ep.events LIKE '%%,' || m.type || ',%%'
- WHERE t.run_id = %(run)s
+ WHERE t.run_id IN (SELECT run_id FROM runs)
 ON CONFLICT (message_id, endpoint_id) DO NOTHING
 """
 
@@ -210,18 +216,26 @@ def _msg_id_sql():
     return "'msg_' || lower(hex(randomblob(16)))"
 
 
-def build_outbox_for_run(run):
-    """The events of the daily `run`'s transitions, in its transaction. Returns how many."""
+def build_outbox_for_runs(runs):
+    """
+    The events of the daily `runs`' transitions, in their transaction: two statements,
+    whatever the number of runs. Returns how many.
+    """
+    runs = [run for run in runs if run.transitions_count]
+    if not runs:
+        return 0
+    runs_sql, params = runs_step([(run.pk, run.company_id, run.day) for run in runs])
     tables = {
         "message": WebhookMessage._meta.db_table,
         "delivery": WebhookDelivery._meta.db_table,
         "endpoint": WebhookEndpoint._meta.db_table,
         "transition": ProgressTransition._meta.db_table,
         "msg_id": _msg_id_sql(),
+        "runs": runs_sql,
     }
-    params = {
+    params |= {
         # As the ORM would store it: SQLite compares datetimes as text, in Django's format.
-        "run": run.pk, "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
         "empty": "{}",
         "progress_changed": str(Type.PROGRESS_CHANGED), "paused": str(Type.PAUSED),
         "resumed": str(Type.RESUMED), "status_paused": str(Progress.PAUSED),
@@ -237,9 +251,9 @@ def build_outbox_for_run(run):
     return created
 
 
-def on_evaluation_committing(sender, run, **kwargs):
+def on_evaluation_committing(sender, runs, **kwargs):
     """Receiver of tracking's `evaluation_committing`, inside the daily run's transaction."""
-    build_outbox_for_run(run)
+    build_outbox_for_runs(runs)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -72,19 +72,26 @@ OUTCOMES = {"sent": "sent", "pending": "retried", "failed": "failed", "cancelled
 
 # --- what the code calls ----------------------------------------------------------------------
 
-def evaluation_run_committed(run, plan):
-    """A daily EvaluationRun (not a dry run): counted once its transaction has committed."""
+def evaluation_runs_committed(runs):
+    """
+    The daily EvaluationRuns of one transaction (not a dry run; each with its `company`):
+    counted once it has committed.
+    """
 
     def count():
-        seconds = (run.duration_ms or 0) / 1000
-        EVALUATION_RUNS.labels(plan).inc()
-        EVALUATION_DURATION.labels(plan).observe(seconds)
-        for progress in ("on_track", "off_track", "not_tracked"):
-            ENGAGEMENTS_EVALUATED.labels(plan, progress).inc(getattr(run, progress))
-        if run.transitions_count:
-            # One query, after the commit: the run's statement counts transitions, not kinds.
-            changes = (run.transitions.order_by().values_list("from_status", "to_status", "cause")
-                       .annotate(n=Count("pk")))
+        for run in runs:
+            plan = run.company.plan
+            EVALUATION_RUNS.labels(plan).inc()
+            EVALUATION_DURATION.labels(plan).observe((run.duration_ms or 0) / 1000)
+            for progress in ("on_track", "off_track", "not_tracked"):
+                ENGAGEMENTS_EVALUATED.labels(plan, progress).inc(getattr(run, progress))
+        changed = [run.pk for run in runs if run.transitions_count]
+        if changed:
+            # One query, after the commit: the runs' statement counts transitions, not kinds.
+            from tracking.models import ProgressTransition
+
+            changes = (ProgressTransition.objects.filter(run_id__in=changed).order_by()
+                       .values_list("from_status", "to_status", "cause").annotate(n=Count("pk")))
             for from_status, to_status, cause, n in changes:
                 TRANSITIONS.labels(from_status, to_status, cause).inc(n)
 

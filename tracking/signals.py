@@ -2,17 +2,19 @@ from django.dispatch import Signal
 
 evaluation_committing = Signal()
 evaluation_committing.__doc__ = """
-Sent by the daily evaluation of one company for one company-local day, inside the transaction
-that writes the status changes, just before it commits. Keyword argument: `run`, the
-tracking.EvaluationRun (company, day, counts) just recorded.
+Sent by the daily evaluation of the companies whose local day has come, inside the
+transaction that writes the status changes, just before it commits. Keyword argument: `runs`,
+the tracking.EvaluationRun of each company (company, day, counts) just recorded, with its
+`company` set.
 
-The handoff to nudges: `run.transitions.filter(to_status="off_track")` are exactly the
-engagements this run turned Off Track, each a ProgressTransition dated on its off-track-since
+The handoff to nudges: the runs' transitions with `to_status="off_track"` are exactly the
+engagements these runs turned Off Track, each a ProgressTransition dated on its off-track-since
 day. Receivers read those rows (no second scan of engagements) and write what they need
-(e.g. an outbox) in the same transaction, so the run and its consequences commit together or
-not at all. A receiver that raises rolls the whole run back; the next hourly tick retries it.
-Sent once per (company, day): a re-run for the same day finds its EvaluationRun and sends
-nothing.
+(e.g. an outbox) in the same transaction, for all the runs at once (a fixed number of
+statements, whatever the number of companies), so the runs and their consequences commit
+together or not at all. A receiver that raises rolls the whole run back; the next hourly tick
+retries it. Sent once per (company, day): a re-run for the same day finds its EvaluationRun
+and sends nothing for it.
 """
 
 progress_flipped = Signal()

@@ -37,7 +37,7 @@ def pause(marker, release=None):
         time.sleep(0.05)
 
 
-def _pause_in_evaluation(sender, run, **kwargs):
+def _pause_in_evaluation(sender, runs, **kwargs):
     pause(os.environ["OPTIFY_FAULT_MARKER"], os.environ.get("OPTIFY_FAULT_RELEASE"))
 
 

@@ -73,7 +73,8 @@ def test_the_daily_job_logs_one_key_value_line_per_company_outbox_and_sender_run
     ]
     assert lines(caplog, "notifications.outbox") == [
         ("outbox_built", {"company": "acme", "day": "2026-03-23", "run": str(run.pk),
-                          "nudges": "5", "items": "6"}),
+                          "nudges": "5"}),
+        ("outbox_run", {"runs": "1", "nudges": "5", "items": "6"}),
     ]
     sent = lines(caplog, "notifications.sender")
     assert [event for event, _ in sent] == ["nudge_sent"] * 5 + ["nudges_sent", "nudges_run"]

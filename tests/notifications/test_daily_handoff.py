@@ -7,16 +7,18 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from engagements.models import Engagement
-from notifications import sender
-from notifications.models import Nudge
+from notifications import sender, webhooks
+from notifications.models import Nudge, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from tests import factories
 from tests.notifications.conftest import DAY
 from tests.notifications.smtp import Inbox, free_port
 from tests.support.celery import wait_until
 from tracking.evaluation import Cause, evaluate_engagement
-from tracking.jobs import run_daily_evaluation
+from tracking.jobs import run_daily_evaluation, run_daily_evaluations
 
 
 def launched(company, started_on, **kwargs):
@@ -101,3 +103,37 @@ def test_beat_and_two_workers_send_each_nudge_once_over_smtp(celery_processes):
 
 def test_smtp_errors_count_as_retryable():
     assert issubclass(smtplib.SMTPServerDisconnected, sender.RETRYABLE)
+
+
+def _companies_going_off_track(n, start):
+    """`n` companies, each with an engagement that goes off track on DAY (nudges owed to its
+    coachee, coach and owner) and a webhook endpoint listening to progress changes."""
+    due = []
+    for k in range(start, start + n):
+        company = factories.CompanyFactory(slug=f"co{k}")
+        admin = factories.AdminFactory(company=company)
+        launched(company, dt.date(2026, 3, 2), owner=admin,
+                 template__offtrack_notifications_enabled=True,
+                 offtrack_notifications_enabled=True)
+        endpoint = WebhookEndpoint(company=company, url="https://hooks.example.com/",
+                                   secret=webhooks.new_secret())
+        endpoint.event_types = ["engagement.progress_changed"]
+        endpoint.save()
+        due.append((company, DAY))
+    return due
+
+
+@pytest.mark.usefixtures("frozen")
+def test_the_outbox_and_the_webhooks_of_a_daily_run_cost_the_same_for_two_or_six_companies(db):
+    # The receivers run once for all the companies evaluated together: the nudges (two
+    # statements), the webhook events (two), whatever the number of companies.
+    counts = []
+    for n, start in ((2, 0), (6, 2)):
+        due = _companies_going_off_track(n, start)
+        with CaptureQueriesContext(connection) as queries:
+            runs = run_daily_evaluations(due)
+        assert [run.transitions_count for run in runs] == [1] * n
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert Nudge.objects.count() == 3 * 8
+    assert WebhookMessage.objects.count() == 8 and WebhookDelivery.objects.count() == 8

@@ -70,7 +70,8 @@ def test_a_worker_logs_json_under_the_ticks_run_id_and_exposes_its_metrics(
     ours = [line for line in lines if line["logger"] in OURS]
     assert [line["event"] for line in ours] == [
         # The outbox is written inside the run's transaction, the run logged once committed.
-        "evaluation_scheduled", "outbox_built", "evaluation_run"] + ["nudge_sent"] * 3 + [
+        "evaluation_scheduled", "outbox_built", "outbox_run", "evaluation_run"] + [
+        "nudge_sent"] * 3 + [
         "nudges_sent", "nudges_run"]
     assert {line["run_id"] for line in ours} == {"tick-0123456789"}
     assert all({"time", "level", "logger", "event"} <= set(line) for line in lines)

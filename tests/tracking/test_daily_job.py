@@ -30,15 +30,16 @@ def launched(company, started_on=ACTIVATED, **kwargs):
 
 @pytest.fixture
 def received():
-    runs = []
+    received = []
 
-    def receiver(sender, run, **kwargs):
-        runs.append((run, connection.in_atomic_block,
-                     list(run.transitions.filter(to_status="off_track")
-                          .values_list("engagement_id", "day"))))
+    def receiver(sender, runs, **kwargs):
+        for run in runs:
+            received.append((run, connection.in_atomic_block,
+                             list(run.transitions.filter(to_status="off_track")
+                                  .values_list("engagement_id", "day"))))
 
     evaluation_committing.connect(receiver)
-    yield runs
+    yield received
     evaluation_committing.disconnect(receiver)
 
 
@@ -132,7 +133,7 @@ def test_two_concurrent_runs_evaluate_a_company_once():
     inside, release = threading.Event(), threading.Event()
     results = {}
 
-    def hold(sender, run, **kwargs):
+    def hold(sender, runs, **kwargs):
         inside.set()
         release.wait(timeout=30)
 
@@ -197,7 +198,7 @@ def test_a_run_that_fails_midway_leaves_nothing_and_the_next_attempt_finishes_it
     company = factories.CompanyFactory(slug="acme")
     engagement = launched(company)
 
-    def crash(sender, run, **kwargs):
+    def crash(sender, runs, **kwargs):
         raise RuntimeError("worker died")
 
     evaluation_committing.connect(crash)
