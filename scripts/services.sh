@@ -10,6 +10,10 @@
 # DATABASE_REPLICA_URLS to DIR/env. Everything created on the primary afterwards (the test
 # database included) streams to it.
 #
+# OPTIFY_PG_SHARED_BUFFERS sets PostgreSQL's shared_buffers (default 128MB, PostgreSQL's own,
+# enough for the tests). The benchmarks at 1,000,000 engagements want what a production server
+# of that size has, the whole database in memory: OPTIFY_PG_SHARED_BUFFERS=2GB (docs/benchmarks.md).
+#
 # PostgreSQL's initdb refuses to run as root, so as root the cluster belongs to the
 # unprivileged `postgres` user. Durability is off: the data is thrown away anyway.
 set -euo pipefail
@@ -52,7 +56,7 @@ start() {
     "${run[@]}" "$pgbin/initdb" -D "$dir/pg" -U optify -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     "${run[@]}" "$pgbin/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -o \
-        "-p $pgport -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        "-p $pgport -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=${OPTIFY_PG_SHARED_BUFFERS:-128MB}" \
         start >/dev/null
     "${run[@]}" "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U optify optify
     redis-server --port "$redisport" --bind 127.0.0.1 --save '' --appendonly no \
