@@ -128,7 +128,7 @@ class Engagement(models.Model):
 
     class Meta:
         ordering = ["-started_on", "-pk"]
-        # Twelve indexes in all with the primary key and eng_off_track_since_desc (migration
+        # Thirteen indexes in all with the primary key and eng_off_track_since_desc (migration
         # 0004): each serves a query of docs/benchmarks.md. The columns the evaluation writes
         # every day (last activity, next event, due day, goes-off-track day, paused until,
         # evaluated on) are in none, so that writing them alone is a HOT update (fillfactor
@@ -153,6 +153,13 @@ class Engagement(models.Model):
             models.Index(fields=["coach", "status"], name="eng_coach_status"),
             models.Index(fields=["coachee", "status"], name="eng_coachee_status"),
             models.Index(fields=["location", "status"], name="eng_location_status"),
+            # The daily outbox's reminders and early warnings (notifications.outbox): a
+            # company's rows that have either switched on at launch, not all its rows. Both
+            # are snapshots that never change, so the index costs the evaluation's updates
+            # nothing.
+            models.Index(fields=["company"], name="eng_company_nudge_settings",
+                         condition=Q(offtrack_reminder_every_days__isnull=False)
+                         | Q(early_warning_days__isnull=False)),
             # What a provider's administrator sees: the few rows coached by its coaches.
             models.Index(fields=["provider_company"], name="eng_provider_company",
                          condition=Q(provider_company__isnull=False)),

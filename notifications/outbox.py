@@ -123,14 +123,20 @@ RETURNING company_id, role
 """
 
 # Items join only nudges still pending: one already handed to the mailer is never changed.
+# Each eligible row finds its nudge through the nudges' unique key (a subquery per row, not a
+# join: the nudges just written have no statistics yet, and with a join PostgreSQL may read
+# them first and compute `eligible` again for each).
 _INSERT_ITEMS_SQL = """
 INSERT INTO {item} (nudge_id, engagement_id, reason, off_track_since)
-SELECT n.id, el.engagement_id, MIN(el.reason), MIN(el.off_track_since)
-  FROM eligible el
-  JOIN {nudge} n ON n.recipient_id = el.user_id AND n.role = el.role
-                AND n.company_id = el.company_id AND n.day = el.day
- WHERE n.status = %(pending)s
- GROUP BY n.id, el.engagement_id
+SELECT x.nudge_id, x.engagement_id, MIN(x.reason), MIN(x.off_track_since)
+  FROM (SELECT (SELECT n.id FROM {nudge} n
+                 WHERE n.recipient_id = el.user_id AND n.role = el.role
+                   AND n.company_id = el.company_id AND n.day = el.day
+                   AND n.status = %(pending)s) AS nudge_id,
+               el.engagement_id, el.reason, el.off_track_since
+          FROM eligible el) x
+ WHERE x.nudge_id IS NOT NULL
+ GROUP BY x.nudge_id, x.engagement_id
 ON CONFLICT (nudge_id, engagement_id) DO NOTHING
 """
 
