@@ -31,6 +31,7 @@ from engagements.models import Engagement, Progress
 from engagements.visibility import ROLES_MANAGING, sees_progress_sql
 from notifications.models import Nudge, NudgeItem, NudgePreference, Role
 from optify import metrics
+from optify.sql import pg_array
 from tracking.models import ProgressTransition
 
 logger = logging.getLogger("notifications.outbox")
@@ -234,7 +235,8 @@ def runs_step(rows):
         run_ids, company_ids, days = (list(column) for column in zip(*rows, strict=True))
         return ("SELECT * FROM unnest(CAST(%(run_ids)s AS bigint[]),"
                 " CAST(%(company_ids)s AS bigint[]), CAST(%(days)s AS date[]))",
-                {"run_ids": run_ids, "company_ids": company_ids, "days": days})
+                {"run_ids": pg_array(run_ids), "company_ids": pg_array(company_ids),
+                 "days": pg_array(days)})
     params = {}
     for n, (run_id, company_id, day) in enumerate(rows):
         params.update({f"run_{n}": run_id, f"company_{n}": company_id, f"day_{n}": day})

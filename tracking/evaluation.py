@@ -24,6 +24,7 @@ from engagements.models import (
     Progress,
     Session,
 )
+from optify.sql import pg_array
 from tracking import rules
 from tracking.models import EvaluationRun, ProgressDue, ProgressTransition
 from tracking.signals import progress_flipped
@@ -212,7 +213,8 @@ def evaluate_engagement(engagement, *, cause, today=None):
 # The result: one row per company (the runs' counts).
 EVALUATE_SQL = """
 WITH scope (company_id, today, run_id) AS NOT MATERIALIZED (
-    SELECT * FROM unnest(%(company_ids)s::bigint[], %(days)s::date[], %(run_ids)s::bigint[])
+    SELECT * FROM unnest(CAST(%(company_ids)s AS bigint[]), CAST(%(days)s AS date[]),
+                         CAST(%(run_ids)s AS bigint[]))
 ),{consume}
 target AS (
     SELECT e.id, e.company_id, e.xmin AS seen_xmin, e.status,
@@ -635,19 +637,22 @@ def evaluate_due_recording_runs(days_by_company, *, started_at):
     """
     rows = _execute(days_by_company, cause=Cause.DAILY, only_due=True,
                     run_ids=[None] * len(days_by_company), started_at=started_at)
+    # As loaded from the database (from_db, every field in the model's order: a fraction of the
+    # keyword constructor's cost, which counts with thousands of companies).
+    names = [field.attname for field in EvaluationRun._meta.concrete_fields]
     runs = []
     for row in rows:
         company_id, *_, run_id, finished_at, duration_ms = row
         counts = _counts(row)
-        run = EvaluationRun(
-            pk=run_id, company_id=company_id, day=days_by_company[company_id],
-            started_at=started_at, finished_at=finished_at, duration_ms=duration_ms,
-            evaluated=counts.evaluated, on_track=counts.on_track, off_track=counts.off_track,
-            paused=counts.paused, not_tracked=counts.not_tracked,
-            transitions_count=counts.transitions,
-        )
-        run._state.adding = False
-        runs.append(run)
+        values = {
+            "id": run_id, "company_id": company_id, "day": days_by_company[company_id],
+            "started_at": started_at, "finished_at": finished_at, "duration_ms": duration_ms,
+            "evaluated": counts.evaluated, "on_track": counts.on_track,
+            "off_track": counts.off_track, "paused": counts.paused,
+            "not_tracked": counts.not_tracked, "transitions_count": counts.transitions,
+        }
+        runs.append(EvaluationRun.from_db(connection.alias, names,
+                                          [values[name] for name in names]))
     return runs
 
 
@@ -661,9 +666,9 @@ def _params(days_by_company, *, cause, run_ids, started_at=None):
     """The parameters of the statements of _sql()."""
     company_ids = list(days_by_company)
     return {
-        "company_ids": company_ids,
-        "days": [days_by_company[pk] for pk in company_ids],
-        "run_ids": run_ids,
+        "company_ids": pg_array(company_ids),
+        "days": pg_array(days_by_company[pk] for pk in company_ids),
+        "run_ids": pg_array(run_ids),
         "max_day": max(days_by_company.values()),
         "cause": cause,
         "started_at": started_at,

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Company
 from optify import metrics
+from optify.sql import pg_array
 from tracking.evaluation import (
     Cause,
     Counts,
@@ -56,10 +57,10 @@ def _lock(due):
             f"""
             SELECT c.id, EXISTS (SELECT 1 FROM {EvaluationRun._meta.db_table} r
                                   WHERE r.company_id = c.id AND r.day = c.day)
-            FROM unnest(%s::bigint[], %s::date[]) AS c (id, day)
+            FROM unnest(CAST(%s AS bigint[]), CAST(%s AS date[])) AS c (id, day)
             WHERE pg_try_advisory_xact_lock(%s, c.id::int)
             """,
-            [list(days), list(days.values()), LOCK_NAMESPACE],
+            [pg_array(days), pg_array(days.values()), LOCK_NAMESPACE],
         )
         rows = cursor.fetchall()
     return {pk for pk, _ in rows}, {(pk, days[pk]) for pk, done in rows if done}
