@@ -111,7 +111,7 @@ def test_the_daily_runs_events_cost_two_queries_whatever_their_number(
 
     # 1. INSERT messages ... SELECT; 2. INSERT deliveries ... SELECT — no look-up per row.
     with django_assert_num_queries(2):
-        assert webhooks.build_outbox_for_run(run) == size
+        assert webhooks.build_outbox_for_runs([run]) == size
 
     assert WebhookDelivery.objects.count() == size
 
