@@ -5,7 +5,7 @@ their names at the line ends and their values at every point, and the same numbe
 on the page as a table for screen readers.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ class Point:
     x: float
     y: float
     value: int
-    label_y: float
+    label_y: float | None  # None: left out, it would overprint another series' value
 
     @property
     def box_x(self):
@@ -86,6 +86,7 @@ def trend_chart(weeks):
     off = series("off_track", _("Off track"), below=True)
     # Paused only where something was: most programmes never pause, and their chart stays two.
     paused = [series("paused", _("Paused"), below=True)] if any(w.paused for w in weeks) else []
+    on, off, *paused = _separated([on, off, *paused], label_y)
     gridlines = [
         {"y": y_of(top_value * i / 4), "value": _fmt(top_value * i / 4)} for i in range(5)
     ]
@@ -98,6 +99,40 @@ def trend_chart(weeks):
         "bottom": HEIGHT - BOTTOM, "xlabel_y": HEIGHT - BOTTOM + 18,
         "series": [on, off, *paused], "gridlines": gridlines, "xlabels": xlabels, "weeks": weeks,
     }
+
+
+# Two values' labels closer than this (in the SVG's units, about their text's height) print
+# over each other.
+LABEL_GAP = 12
+
+
+def _separated(series_list, label_y):
+    """
+    The series with their value labels kept apart: where a week's label would print over an
+    earlier series' one (off track and paused both near 0), it moves to the other side of its
+    point, or one line higher, or, with no room there either, is left out — the numbers are
+    in the table under the chart.
+    """
+    points = [list(s.points) for s in series_list]
+    for week in range(len(points[0]) if points else 0):
+        placed, markers = [], [row[week].y for row in points]
+        for row in points:
+            point = row[week]
+            above, below = label_y(point.y, False), label_y(point.y, True)
+            options = [point.label_y, below if point.label_y == above else above,
+                       above - LABEL_GAP]
+            chosen = next((y for y in options if _free(y, point.y, placed, markers)), None)
+            row[week] = replace(point, label_y=chosen)
+            if chosen is not None:
+                placed.append(chosen)
+    return [replace(s, points=row) for s, row in zip(series_list, points, strict=True)]
+
+
+def _free(y, own, labels, markers):
+    """Whether a label at baseline `y` clears the other labels and the other series' markers."""
+    # A label's text stands above its baseline; a marker is 8 units across.
+    return (all(abs(y - other) >= LABEL_GAP for other in labels)
+            and all(not m - 5 < y < m + 15 for m in markers if m != own))
 
 
 def _fmt(value):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from engagements.models import Engagement, Progress
 from engagements.visibility import by_progress
 from reports import history
-from reports.charts import axis_top, trend_chart
+from reports.charts import LABEL_GAP, axis_top, trend_chart
 from reports.filters import ReportFilterSet
 from reports.history import week_ends
 from tests import factories
@@ -221,3 +221,24 @@ def test_the_charts_axis_has_four_whole_steps_above_the_largest_count(largest, t
     assert axis_top(largest) == top
     assert all(float(line["value"]).is_integer() for line in trend_chart(
         [history.WeekPoint(TODAY, TODAY, largest, 0)])["gridlines"])
+
+
+def test_the_charts_values_never_print_over_each_other():
+    # Off track and paused both near 0: their labels fell on the same spot ("9" over "0").
+    weeks = [history.WeekPoint(TODAY, TODAY, 60 + n, off, paused)
+             for n, (off, paused) in enumerate([(9, 0), (9, 0), (12, 0), (0, 0), (2, 1)])]
+    chart = trend_chart(weeks)
+
+    for week in range(len(weeks)):
+        shown = [s.points[week].label_y for s in chart["series"]
+                 if s.points[week].label_y is not None]
+        assert all(abs(a - b) >= LABEL_GAP for n, a in enumerate(shown) for b in shown[n + 1:])
+    on, off, _paused = chart["series"]
+    # On and off track keep every value; a paused one moves, or is left to the table.
+    assert all(p.label_y is not None for p in on.points + off.points)
+
+
+def test_a_chart_without_pauses_shows_every_value():
+    chart = trend_chart([history.WeekPoint(TODAY, TODAY, 5, 5), history.WeekPoint(
+        TODAY, TODAY, 0, 0)])
+    assert all(p.label_y is not None for s in chart["series"] for p in s.points)
