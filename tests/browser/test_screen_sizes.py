@@ -173,6 +173,9 @@ def test_dates_are_typed_as_the_pages_show_them(signed_in_page, global_admin, pr
     # Scheduling a session: the same format.
     page.goto(reverse("engagements:detail", args=[programme[0].pk]))
     form = page.locator("#schedule-session")
+    # The day, the time and the length are boxes of one width, none stretched across the form.
+    assert len({form.get_by_label(name).bounding_box()["width"]
+                for name in ("Date", "Time", "Duration (minutes)")}) == 1
     form.get_by_label("Date").fill("9 Apr 2026")
     form.get_by_label("Time").fill("10:30")
     form.get_by_role("button", name="Schedule session").click()
