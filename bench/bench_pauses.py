@@ -10,7 +10,8 @@ Each round sets up one variant (no pause at all, or an approved pause for a rand
 the running engagements: half of them in force today, the others starting within the next
 three weeks or over), commits a full set-based evaluation of every engagement
 (tracking.evaluation.evaluate_many, timed), then times the daily run of the next day
-(tracking.jobs.run_daily_evaluations, every company at once, rolled back). Rounds alternate the
+(tracking.jobs.run_daily_evaluations, every company at once, with what its receivers write,
+rolled back). Rounds alternate the
 variants (none, paused, none, paused, ...) so that a noisy neighbour on a shared machine
 weighs on both; the medians are compared. Target: pauses add at most 10 %.
 """
@@ -77,6 +78,7 @@ def main(argv=None):
 
     # One log line per company and run would bury the figures.
     logging.getLogger("tracking.daily").setLevel(logging.WARNING)
+    logging.getLogger("notifications.outbox").setLevel(logging.WARNING)
 
     from accounts.models import Company
     from engagements.models import Engagement, Pause
@@ -102,7 +104,11 @@ def main(argv=None):
             return evaluate_many({c.pk: today for c in companies}, cause=Cause.MANUAL)
 
     def daily():
-        runs = run_daily_evaluations([(c, tomorrow) for c in companies], dry_run=True)
+        # As the Celery task runs it, receivers included (the nudges' outbox, the webhooks'
+        # events), then rolled back.
+        with transaction.atomic():
+            runs = run_daily_evaluations([(c, tomorrow) for c in companies])
+            transaction.set_rollback(True)
         return sum(run.evaluated for run in runs)
 
     times = {False: {"full": [], "daily": []}, True: {"full": [], "daily": []}}
@@ -121,6 +127,7 @@ def main(argv=None):
                   f"  load {load()}",
                   flush=True)
     set_up(False)
+    full()  # the database as it was: evaluated on `today`, without pauses
 
     print()
     for step in ("full", "daily"):
