@@ -8,8 +8,10 @@ with no pauses and with 2 % of the running engagements paused, in one run.
 
 Each round sets up one variant (no pause at all, or an approved pause for a random 2 % of
 the running engagements: half of them in force today, the others starting within the next
-three weeks or over), commits a full set-based evaluation of every engagement
-(tracking.evaluation.evaluate_many, timed), then times the daily run of the next day
+three weeks or over), commits a full set-based evaluation of every engagement so that the
+statuses are the variant's own, times a second one (tracking.evaluation.evaluate_many: every
+engagement read and decided, nothing left to write, as on any day the full evaluation runs
+again), then times the daily run of the next day
 (tracking.jobs.run_daily_evaluations, every company at once, with what its receivers write,
 rolled back). Rounds alternate the
 variants (none, paused, none, paused, ...) so that a noisy neighbour on a shared machine
@@ -115,6 +117,7 @@ def main(argv=None):
     for round_ in range(args.rounds):
         for paused in (False, True):
             set_up(paused)
+            full()  # settled: the variant's own statuses written (pauses begun or lifted)
             full_s, counts = timed(full)
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE engagements_engagement")
