@@ -120,22 +120,27 @@ SELECT DISTINCT el.company_id, el.user_id, el.role, el.day, %(pending)s, 0, %(no
        %(now)s
   FROM eligible el WHERE TRUE
 ON CONFLICT (recipient_id, role, company_id, day) DO NOTHING
-RETURNING company_id, role
+RETURNING company_id, role, {analyzed_rows}
 """
 
 # Items join only nudges still pending: one already handed to the mailer is never changed.
-# Each eligible row finds its nudge through the nudges' unique key (a subquery per row, not a
-# join: the nudges just written have no statistics yet, and with a join PostgreSQL may read
-# them first and compute `eligible` again for each).
-_INSERT_ITEMS_SQL = """
+# Each eligible row finds its nudge through the nudges' unique key, once (`probed`, a
+# subquery per row rather than a join, materialised): the nudges just written have no
+# statistics yet, and PostgreSQL, believing the table empty, read them first and computed
+# `eligible` again for each, or probed through the partial index of pending nudges (which a
+# status condition here would let it pick) and read them all for each row. The status is read,
+# not filtered on, so that only the unique key can serve the probe.
+_INSERT_ITEMS_SQL = """,
+probed AS MATERIALIZED (
+    SELECT (SELECT CASE WHEN n.status = %(pending)s THEN n.id END FROM {nudge} n
+             WHERE n.recipient_id = el.user_id AND n.role = el.role
+               AND n.company_id = el.company_id AND n.day = el.day) AS nudge_id,
+           el.engagement_id, el.reason, el.off_track_since
+      FROM eligible el
+)
 INSERT INTO {item} (nudge_id, engagement_id, reason, off_track_since)
 SELECT x.nudge_id, x.engagement_id, MIN(x.reason), MIN(x.off_track_since)
-  FROM (SELECT (SELECT n.id FROM {nudge} n
-                 WHERE n.recipient_id = el.user_id AND n.role = el.role
-                   AND n.company_id = el.company_id AND n.day = el.day
-                   AND n.status = %(pending)s) AS nudge_id,
-               el.engagement_id, el.reason, el.off_track_since
-          FROM eligible el) x
+  FROM probed x
  WHERE x.nudge_id IS NOT NULL
  GROUP BY x.nudge_id, x.engagement_id
 ON CONFLICT (nudge_id, engagement_id) DO NOTHING
@@ -212,6 +217,12 @@ def _tables():
         "preference": NudgePreference._meta.db_table,
         "nudge": Nudge._meta.db_table,
         "item": NudgeItem._meta.db_table,
+        # What the statistics know of the nudges (reltuples; -1 never analysed), returned
+        # with the nudges written; SQLite keeps no such statistics.
+        "analyzed_rows": (
+            f"(SELECT reltuples FROM pg_class WHERE oid = '{Nudge._meta.db_table}'::regclass)"
+            if connection.vendor == "postgresql" else "NULL"
+        ),
         "days_off": (
             "(r.day - e.off_track_since)"
             if connection.vendor == "postgresql"
@@ -264,10 +275,17 @@ def build_outbox_for_runs(runs):
     with connection.cursor() as cursor:
         cursor.execute(eligible + _INSERT_NUDGES_SQL.format(**tables), params)
         created = cursor.fetchall()
+        # The items find their nudges by the nudges' unique key; when this run wrote many
+        # more than PostgreSQL's statistics know of (the day a young database's first big
+        # flips come), its plan for that could read every nudge for each item (minutes at
+        # 100,000): what autovacuum would do a minute later, done now, at its threshold.
+        analyzed = created[0][2] if created else None
+        if analyzed is not None and len(created) > 50 + 0.1 * max(analyzed, 0):
+            cursor.execute(f"ANALYZE {tables['nudge']}")
         cursor.execute(eligible + _INSERT_ITEMS_SQL.format(**tables), params)
         items = cursor.rowcount
-    metrics.nudges_queued([role for _, role in created])
-    per_company = Counter(company_id for company_id, _ in created)
+    metrics.nudges_queued([role for _, role, _ in created])
+    per_company = Counter(company_id for company_id, _, _ in created)
     for run in runs:
         if per_company[run.company_id]:
             logger.info("outbox_built", extra={
