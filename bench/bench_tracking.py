@@ -274,7 +274,7 @@ def plot(results, path=PLOT):
         ax.plot(sizes, [r[key]["seconds"] for r in results], style, label=name)
     ax.set_xlabel("engagements")
     ax.set_ylabel("seconds")
-    ax.set_title("Progress evaluation: time against size (one run per size; shared machine)")
+    ax.set_title("Progress evaluation: time against size (one run per size)")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
