@@ -31,7 +31,7 @@ from engagements.models import Engagement, Progress
 from engagements.visibility import ROLES_MANAGING, sees_progress_sql
 from notifications.models import Nudge, NudgeItem, NudgePreference, Role
 from optify import metrics
-from optify.sql import pg_array
+from optify.sql import pg_array, rowcount
 from tracking.models import ProgressTransition
 
 logger = logging.getLogger("notifications.outbox")
@@ -283,7 +283,7 @@ def build_outbox_for_runs(runs):
         if analyzed is not None and len(created) > 50 + 0.1 * max(analyzed, 0):
             cursor.execute(f"ANALYZE {tables['nudge']}")
         cursor.execute(eligible + _INSERT_ITEMS_SQL.format(**tables), params)
-        items = cursor.rowcount
+        items = rowcount(cursor)
     metrics.nudges_queued([role for _, role, _ in created])
     per_company = Counter(company_id for company_id, _, _ in created)
     for run in runs:
@@ -320,7 +320,7 @@ def build_outbox_for_flip(transition, today, tz):
         cursor.execute(eligible + nudges, params)
         roles = [role for (role,) in cursor.fetchall()]
         cursor.execute(eligible + _INSERT_AT_ONCE_ITEMS_SQL.format(**tables), params)
-        items = cursor.rowcount
+        items = rowcount(cursor)
     metrics.nudges_queued(roles)
     logger.info("outbox_built_at_once", extra={
         "company": transition.company_id, "day": today, "transition": transition.pk,

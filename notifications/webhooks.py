@@ -52,6 +52,7 @@ from notifications.models import (
 )
 from notifications.outbox import runs_step
 from optify.outbound import OutboundError, OutboundRefused, fetch
+from optify.sql import rowcount
 from tracking.models import ProgressTransition
 
 logger = logging.getLogger("notifications.webhooks")
@@ -243,7 +244,7 @@ def build_outbox_for_runs(runs):
     }
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_MESSAGES_SQL.format(**tables), params)
-        created = cursor.rowcount
+        created = rowcount(cursor)
         if created:
             cursor.execute(_INSERT_DELIVERIES_SQL.format(**tables), params)
     if created:

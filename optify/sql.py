@@ -10,3 +10,14 @@ def pg_array(values):
     str() PostgreSQL reads back exactly; nothing else may be passed.
     """
     return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+
+
+def rowcount(cursor):
+    """
+    The rows the cursor's last statement wrote. SQLite's driver says -1 for a statement that
+    begins with WITH (the outbox's and the webhooks' INSERTs do), so there SQLite is asked.
+    """
+    if cursor.rowcount >= 0:
+        return cursor.rowcount
+    cursor.execute("SELECT changes()")
+    return cursor.fetchone()[0]
