@@ -104,7 +104,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericView
         body = serializers.MoveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         event = self.move_action(self.get_object(), by=request.user,
-                                       starts_at=body.validated_data["starts_at"])
+                                 starts_at=body.validated_data["starts_at"])
         return self.answer(event)
 
     @extend_schema(request=serializers.CancelSerializer)
@@ -113,7 +113,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericView
         body = serializers.CancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         event = self.cancel_action(self.get_object(), by=request.user,
-                                         reason=body.validated_data["reason"])
+                                   reason=body.validated_data["reason"])
         return self.answer(event)
 
     @extend_schema(request=None)
