@@ -61,6 +61,7 @@ from engagements.models import (
 )
 from engagements.pause_forms import PauseForm
 from engagements.signals import (
+    Batch,
     engagement_change_committed,
     engagement_changed,
     engagement_people_changed,
@@ -286,8 +287,9 @@ def _follow(action, by, engagement, *, transition=None, changes=None, event=None
     Steps 7 and 8: tell billing (and any receiver) now, and what follows after commit.
     `event` is the session or discovery call the action changed, if any (webhooks and
     calendar invitations name it). An action that changes many engagements or events at
-    once passes the same `batch` (a dict) to each of its calls: receivers keep in it what
-    they would otherwise look up again for each (the company's webhook endpoints).
+    once passes the same `batch` (a `Batch`) to each of its calls, then closes it: receivers
+    keep in it what they would otherwise look up again for each (the company's webhook
+    endpoints) and write once for all what they would write for each (webhook events).
     """
     changes = changes or {}
     engagement_changed.send(sender=Engagement, action=action, engagement=engagement, by=by,
@@ -370,11 +372,12 @@ def do_schedule_sessions_from_calendar(engagement, *, by, calendar_feed, occurre
         # Their evaluation together comes to what one after the other would end with: the
         # progress depends on the set of events, not on the order they arrived in.
         transition = _evaluate(engagement, Cause.SESSION, now)
-        batch = {}
+        batch = Batch()
         for n, session in enumerate(sessions):
             _follow(Action.SESSION_SCHEDULED, by, engagement,
                     transition=transition if n == 0 else None,
                     changes={"from_calendar": True}, event=session, batch=batch)
+        batch.close()
     return sessions, refused
 
 
@@ -1049,9 +1052,11 @@ def _end(pks, *, by, status, reason, note, now):
         # They stop counting today (reports/ moves the Billing page's stored counts).
         engagements_status_changed.send(Engagement, engagements=list(ended.values()), day=today,
                                         delta=-1)
-        batch = {}
+        batch = Batch()
         for e in ended.values():
             _follow(action, by, e, transition=transitions[e.pk], batch=batch)
+        # Their webhook events: one write for all (notifications/webhooks.py).
+        batch.close()
         result.ended = [ended[pk] for pk in winner_pks]
     return result
 

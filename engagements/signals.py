@@ -64,9 +64,31 @@ def keep_provider_company(sender, instance, created, update_fields=None, **kwarg
 # the change or not at all. Keyword arguments: `action` (an AuditEvent.Action), `engagement`,
 # `by` (the acting user), `changes` (what the audit row says), `transition` (the
 # ProgressTransition the evaluation recorded, or None), `event` (the session or discovery call
-# changed, or None), `batch` (None, or a dict shared by the sends of one action that changes
-# many engagements or events at once, where a receiver may keep a lookup for the next send).
+# changed, or None), `batch` (None, or the `Batch` shared by the sends of one action that
+# changes many engagements or events at once).
 engagement_changed = Signal()
+
+
+class Batch(dict):
+    """
+    What the `engagement_changed` sends of one action that changes many engagements or events
+    at once share. A receiver keeps in it (a dict) what it would otherwise look up again for
+    each send, and may put off its writes to one for all: `defer(key, write)` registers
+    `write` once per key, and the action calls `close()` after its last send, still inside its
+    transaction, so the deferred rows commit or roll back with the change.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._deferred = {}
+
+    def defer(self, key, write):
+        self._deferred.setdefault(key, write)
+
+    def close(self):
+        deferred, self._deferred = self._deferred, {}
+        for write in deferred.values():
+            write()
 
 # The same arguments, sent once the transaction has committed: for what follows a change
 # (emails, webhooks), which must never go out for a change that was rolled back.

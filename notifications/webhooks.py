@@ -6,7 +6,8 @@ The outbox. Events are written as `WebhookMessage` rows, with one `WebhookDelive
 endpoint listening, IN THE TRANSACTION OF THE CHANGE, so an event exists exactly when its
 change committed:
   - the actions (engagements/actions.py) send `engagement_changed` inside their transaction;
-    `on_engagement_changed` writes the events of that change (at most a few rows);
+    `on_engagement_changed` writes the events of that change (at most a few rows; those of
+    an action changing many engagements at once, a bulk ending, in two INSERTs for all);
   - the daily evaluation sends `evaluation_committing` inside its transaction;
     `on_evaluation_committing` writes the events of all the runs' transitions with two
     INSERT ... SELECT statements, whatever their number, as the nudges' outbox does.
@@ -113,7 +114,7 @@ def enqueue_delivery():
 
 def listening_endpoints(company_id, batch=None):
     """
-    The company's enabled endpoints (one query). With `batch` — the dict an action changing
+    The company's enabled endpoints (one query). With `batch` — the `Batch` an action changing
     many engagements at once passes to each of its `engagement_changed` sends — looked up once
     per company for the whole action: no endpoint changes inside its transaction.
     """
@@ -132,7 +133,9 @@ def record_events(company_id, events, batch=None):
     Writes `events` — [(type, {engagement, transition, session, data})] — for the company's
     endpoints listening to them, in the caller's transaction; wakes the sender after commit.
     Two or three queries (the first, the endpoints' lookup, once per `batch`); none but the
-    first when nobody listens. Returns the messages.
+    first when nobody listens. With a `batch`, the rows are written when the action closes
+    it, with those of its other sends: two INSERTs for all of them (a bulk ending's events),
+    not two per engagement. Returns the messages (saved once written).
     """
     if not events:
         return []
@@ -148,12 +151,23 @@ def record_events(company_id, events, batch=None):
         deliveries.append((message, listening))
     if not messages:
         return []
+    if batch is None:
+        _write_events(messages, deliveries)
+        return messages
+    key = "webhooks.events"
+    pending_messages, pending_deliveries = batch.setdefault(key, ([], []))
+    pending_messages.extend(messages)
+    pending_deliveries.extend(deliveries)
+    batch.defer(key, lambda: _write_events(*batch.pop(key)))
+    return messages
+
+
+def _write_events(messages, deliveries):
     WebhookMessage.objects.bulk_create(messages)
     WebhookDelivery.objects.bulk_create(
         WebhookDelivery(message=message, endpoint=endpoint, next_attempt_at=timezone.now())
         for message, listening in deliveries for endpoint in listening)
     transaction.on_commit(enqueue_delivery)
-    return messages
 
 
 def on_engagement_changed(sender, action, engagement, transition=None, changes=None,
