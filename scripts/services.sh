@@ -113,6 +113,13 @@ stop() {
         "${run[@]}" "$pgbin/pg_ctl" -D "$dir/pg" -m immediate stop >/dev/null 2>&1 || true
     fi
     [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+    # A process that is still exiting (the server's last writes, a test's worker) can add a
+    # file while rm walks the directory: try again rather than fail a run whose tests passed.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        rm -rf "$dir" 2>/dev/null && return 0
+        sleep 1
+    done
     rm -rf "$dir"
 }
 
