@@ -266,7 +266,8 @@ class ScheduledEvent(models.Model):
 
     Status = EventStatus
 
-    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE)
+    # No index of its own: each concrete event's (engagement, starts_at) index serves it.
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, db_index=False)
     starts_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField(default=60)
     status = models.CharField(max_length=20, choices=EventStatus, default=EventStatus.SCHEDULED)

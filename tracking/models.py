@@ -21,10 +21,13 @@ class ProgressTransition(models.Model):
         MANUAL = "manual", _("Manual evaluation")
         PAUSE = "pause", _("Pause change")
 
+    # Neither foreign key has an index of its own: the indexes below lead with each.
     engagement = models.ForeignKey(
-        "engagements.Engagement", on_delete=models.CASCADE, related_name="progress_transitions"
+        "engagements.Engagement", on_delete=models.CASCADE, related_name="progress_transitions",
+        db_index=False,
     )
-    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+",
+                                db_index=False)
     from_status = models.CharField(max_length=20, choices=Progress)
     to_status = models.CharField(max_length=20, choices=Progress)
     day = models.DateField()
@@ -66,7 +69,9 @@ class ProgressTransition(models.Model):
 class EvaluationRun(models.Model):
     """One daily evaluation of one company for one company-local day."""
 
-    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    # Indexed by evaluation_run_once_a_day (company, day).
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+",
+                                db_index=False)
     day = models.DateField()
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
