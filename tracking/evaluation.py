@@ -212,13 +212,15 @@ def evaluate_engagement(engagement, *, cause, today=None):
 #   inserted  one ProgressTransition per changed status, dated when it really happened.
 # The result: one row per company (the runs' counts).
 EVALUATE_SQL = """
-WITH scope (company_id, today, run_id) AS NOT MATERIALIZED (
-    SELECT * FROM unnest(CAST(%(company_ids)s AS bigint[]), CAST(%(days)s AS date[]),
-                         CAST(%(run_ids)s AS bigint[]))
+WITH scope (company_id, today, run_id, tz) AS NOT MATERIALIZED (
+    SELECT u.company_id, u.today, u.run_id, c.timezone
+    FROM unnest(CAST(%(company_ids)s AS bigint[]), CAST(%(days)s AS date[]),
+                CAST(%(run_ids)s AS bigint[])) AS u (company_id, today, run_id)
+    JOIN {company} c ON c.id = u.company_id
 ),{consume}
 target AS (
-    SELECT e.id, e.company_id, e.xmin AS seen_xmin, e.status,
-           e.started_on, e.tracking_threshold_days AS threshold, s.today, c.timezone AS tz,
+    SELECT e.id, e.company_id, e.ctid AS seen_ctid, e.xmin AS seen_xmin, e.status,
+           e.started_on, e.tracking_threshold_days AS threshold, s.today, s.tz,
            CASE WHEN e.kind = %(kind_coach_matching)s AND e.status = %(active)s
                 THEN cs.selected_on END AS selected_on,
            e.progress AS old_progress, e.off_track_since AS old_off_track_since,
@@ -227,8 +229,7 @@ target AS (
            e.progress_due_on AS old_progress_due_on
     FROM {engagement} e
     JOIN scope s ON s.company_id = e.company_id
-    JOIN {company} c ON c.id = e.company_id
-    LEFT JOIN {selection} cs ON cs.engagement_id = e.id
+    {selection_join}
     WHERE {due_filter}
 ),
 {computed}
@@ -272,7 +273,7 @@ ruled AS (
                              v.paused_until, v.last_activity_on, v.next_event_on,
                              v.progress_due_on) AS differs
     FROM (
-        SELECT r.id, r.company_id, r.seen_xmin, r.today, r.old_progress, r.progress,
+        SELECT r.id, r.company_id, r.seen_ctid, r.seen_xmin, r.today, r.old_progress, r.progress,
                r.old_off_track_since, r.old_goes_off_track_on, r.old_paused_until,
                r.old_last_activity_on, r.old_next_event_on, r.old_progress_due_on,
                CASE WHEN r.progress = %(off_track)s THEN r.off_on END AS off_track_since,
@@ -318,7 +319,7 @@ updated AS (
         progress_due_on = d.progress_due_on,
         progress_evaluated_on = d.today
     FROM decided d
-    WHERE d.differs AND e.id = d.id AND e.xmin = d.seen_xmin
+    WHERE d.differs AND e.ctid = d.seen_ctid AND e.xmin = d.seen_xmin
     RETURNING e.id, e.company_id, d.old_progress, e.progress, e.off_track_since, d.today,
               e.progress_due_on, d.old_progress_due_on
 ),
@@ -360,6 +361,7 @@ inserted AS (
 DECIDED_SELECT = """
     SELECT w.company_id, w.progress, w.differs,
            CASE WHEN w.differs THEN w.id END AS id,
+           CASE WHEN w.differs THEN w.seen_ctid END AS seen_ctid,
            CASE WHEN w.differs THEN w.seen_xmin END AS seen_xmin,
            CASE WHEN w.differs THEN w.today END AS today,
            CASE WHEN w.differs THEN w.old_progress END AS old_progress,
@@ -443,23 +445,21 @@ agg AS (
     -- guessed 200 for 800,000); an engagement is in one phase, so the two never overlap.
     SELECT x.id, {event_aggregates}
     FROM (
-        SELECT e.id, sc.today, s.status, (s.starts_at AT TIME ZONE c.timezone)::date AS day,
-               (s.cancelled_at AT TIME ZONE c.timezone)::date AS cancelled_day
+        SELECT e.id, sc.today, s.status, (s.starts_at AT TIME ZONE sc.tz)::date AS day,
+               (s.cancelled_at AT TIME ZONE sc.tz)::date AS cancelled_day
         FROM {session} s
         JOIN {engagement} e ON e.id = s.engagement_id AND e.status = %(active)s
         JOIN scope sc ON sc.company_id = e.company_id
-        JOIN {company} c ON c.id = e.company_id
     ) x
     GROUP BY x.id
     UNION ALL
     SELECT x.id, {event_aggregates}
     FROM (
-        SELECT e.id, sc.today, d.status, (d.starts_at AT TIME ZONE c.timezone)::date AS day,
-               (d.cancelled_at AT TIME ZONE c.timezone)::date AS cancelled_day
+        SELECT e.id, sc.today, d.status, (d.starts_at AT TIME ZONE sc.tz)::date AS day,
+               (d.cancelled_at AT TIME ZONE sc.tz)::date AS cancelled_day
         FROM {call} d
         JOIN {engagement} e ON e.id = d.engagement_id AND e.status = %(coach_matching)s
         JOIN scope sc ON sc.company_id = e.company_id
-        JOIN {company} c ON c.id = e.company_id
     ) x
     GROUP BY x.id
 ),
@@ -492,6 +492,17 @@ computed AS (
         FROM {pause} p WHERE p.engagement_id = t.id AND p.status = %(pause_approved)s
     ) pz
 ),"""
+
+# A coach-matching engagement's selection day (activity once it is active), in two shapes:
+# for all engagements a hash join; for the few due ones a lookup made only for the rows it
+# counts for (the lateral's condition on `e` alone is a one-time filter: no index probe for
+# the others).
+SELECTION_ALL = "LEFT JOIN {selection} cs ON cs.engagement_id = e.id"
+SELECTION_DUE = """LEFT JOIN LATERAL (
+        SELECT cs.selected_on FROM {selection} cs
+        WHERE cs.engagement_id = e.id
+          AND e.kind = %(kind_coach_matching)s AND e.status = %(active)s
+    ) cs ON true"""
 
 # work_mem for the statement: the full evaluation's event aggregate holds a group per
 # engagement (it spilled 134 MB to disk at 1,000,000 with PostgreSQL's default 4 MB).
@@ -553,6 +564,8 @@ def _sql(due_filter, record_runs=False):
         "due": ProgressDue._meta.db_table,
     }
     computed = COMPUTED_ALL if due_filter == ALL_ROWS else COMPUTED_DUE
+    selection = SELECTION_ALL if due_filter == ALL_ROWS else SELECTION_DUE
+    names["selection_join"] = selection.format(**names)
     sql = EVALUATE_SQL.format(
         computed=computed.format(**names), decided=DECIDED_MARK,
         consume="" if due_filter == ALL_ROWS else CONSUME_DUE.format(**names),
