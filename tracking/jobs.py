@@ -12,7 +12,8 @@ mid-run hands the task to another; the run's transaction then never committed, a
 starts from scratch. A run that did commit left an EvaluationRun row per company, which turns
 every later attempt for that (company, day) into a no-op. PostgreSQL advisory locks (not
 Python memory) keep two workers from evaluating the same company at the same time: each takes
-the companies it can lock and leaves the others to whoever holds them.
+the companies whose lock (one per bucket of company ids) it can take and leaves the others to
+whoever holds them.
 """
 
 import logging
@@ -36,8 +37,14 @@ from tracking.signals import evaluation_committing
 
 log = logging.getLogger("tracking.daily")
 
-# First key of pg_try_advisory_xact_lock(int, int); the second is the company id.
+# Keys of pg_try_advisory_xact_lock(int, int): this namespace, and the company's bucket (its id
+# modulo LOCK_BUCKETS). Bounded: a lock per company would hold one lock per company due in one
+# transaction, and PostgreSQL's shared lock table has room for max_locks_per_transaction (64) x
+# max_connections for the whole server; a few thousand companies due at the same hour would
+# fill it ("out of shared memory"). Two companies of a bucket are held together: one that
+# another worker holds is left to the next attempt, as before.
 LOCK_NAMESPACE = 0x0F71
+LOCK_BUCKETS = 256
 RUN_COUNTS = ("evaluated", "on_track", "off_track", "paused", "not_tracked",
               "transitions_count", "finished_at", "duration_ms")
 
@@ -45,7 +52,7 @@ RUN_COUNTS = ("evaluated", "on_track", "off_track", "paused", "not_tracked",
 def _lock(due):
     """
     Of `due` [(company, day)], the company ids whose advisory lock this transaction took, and
-    the (company id, day) among them already done: one query.
+    the (company id, day) among them already done: one query, at most LOCK_BUCKETS locks.
     """
     days = {company.pk: day for company, day in due}
     if connection.vendor != "postgresql":  # the embedded SQLite default: one process
@@ -55,12 +62,18 @@ def _lock(due):
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
+            WITH c (id, day) AS (
+                SELECT * FROM unnest(CAST(%(ids)s AS bigint[]), CAST(%(days)s AS date[]))
+            ), locked AS MATERIALIZED (
+                SELECT b.bucket FROM (SELECT DISTINCT id %% %(buckets)s AS bucket FROM c) b
+                WHERE pg_try_advisory_xact_lock(%(namespace)s, b.bucket::int)
+            )
             SELECT c.id, EXISTS (SELECT 1 FROM {EvaluationRun._meta.db_table} r
                                   WHERE r.company_id = c.id AND r.day = c.day)
-            FROM unnest(CAST(%s AS bigint[]), CAST(%s AS date[])) AS c (id, day)
-            WHERE pg_try_advisory_xact_lock(%s, c.id::int)
+            FROM c JOIN locked l ON l.bucket = c.id %% %(buckets)s
             """,
-            [pg_array(days), pg_array(days.values()), LOCK_NAMESPACE],
+            {"ids": pg_array(days), "days": pg_array(days.values()),
+             "buckets": LOCK_BUCKETS, "namespace": LOCK_NAMESPACE},
         )
         rows = cursor.fetchall()
     return {pk for pk, _ in rows}, {(pk, days[pk]) for pk, done in rows if done}

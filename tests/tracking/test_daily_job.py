@@ -12,7 +12,12 @@ from django.db import connection, connections
 from engagements.models import Engagement, Progress
 from tests import factories
 from tracking.evaluation import Cause, evaluate_engagement
-from tracking.jobs import companies_due, run_daily_evaluation
+from tracking.jobs import (
+    LOCK_BUCKETS,
+    companies_due,
+    run_daily_evaluation,
+    run_daily_evaluations,
+)
 from tracking.models import EvaluationRun, ProgressTransition
 from tracking.signals import evaluation_committing
 
@@ -112,6 +117,29 @@ def test_a_daily_run_takes_a_fixed_number_of_queries(db, django_assert_max_num_q
             django_assert_max_num_queries(7):
         run = run_daily_evaluation(company, D(2026, 3, 23))
     assert run.transitions_count == 5
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's advisory locks")
+def test_a_run_of_many_companies_holds_a_bounded_number_of_locks(db):
+    # One lock per company would put one lock per company due into PostgreSQL's shared lock
+    # table (a few thousand companies fill it: "out of shared memory"); the run holds at most
+    # one per bucket of company ids.
+    companies = factories.CompanyFactory.create_batch(LOCK_BUCKETS + 40)
+    held = []
+
+    def count_locks(sender, runs, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                           " AND pid = pg_backend_pid()")
+            held.append(cursor.fetchone()[0])
+
+    evaluation_committing.connect(count_locks)
+    try:
+        runs = run_daily_evaluations([(company, D(2026, 3, 23)) for company in companies])
+    finally:
+        evaluation_committing.disconnect(count_locks)
+    assert len(runs) == len(companies)
+    assert 0 < held[0] <= LOCK_BUCKETS
 
 
 def test_a_dry_run_leaves_no_trace(db, received):
