@@ -94,3 +94,31 @@ def test_in_spanish_the_bar_and_the_settings_boxes_read_on_a_laptop_and_a_phone(
         assert help_text["y"] >= label["y"] + label["height"] - 1
         assert help_text["width"] > PHONE["width"] / 2
     assert scroll_width(page) <= PHONE["width"]
+
+
+@pytest.mark.parametrize("width", [1100, 1200, 1279, 1280, 1366])
+def test_in_spanish_the_bar_is_one_line_on_a_tablet_and_a_laptop(
+        signed_in_page, spanish_admin, programme, late_march, width):  # noqa: F811
+    # Between 1100 and 1279 px the Spanish navigation and the user wrapped onto a second line:
+    # there they fold behind "Menú" now; from 1280 px they share one line, a name too long
+    # for it cut short rather than wrapped under.
+    User.objects.filter(pk=spanish_admin.pk).update(
+        full_name="Maximiliana Fernández de Castellanos")
+    page = signed_in_page(spanish_admin, viewport={"width": width, "height": 800})
+    page.goto("/engagements/")
+    bar = page.locator(".topbar").bounding_box()
+    assert bar["height"] <= 60
+    brand = page.locator(".topbar .brand").bounding_box()
+    nav = page.get_by_role("navigation", name="Principal")
+    if width < 1280:
+        assert not nav.is_visible()
+        line = [page.get_by_role("button", name="Menú")]
+    else:
+        line = [nav.get_by_role("link").first, nav.get_by_role("link").last,
+                page.locator(".topbar .username"), page.get_by_role("button", name="Cerrar sesión")]
+    middle = brand["y"] + brand["height"] / 2
+    for element in line:
+        box = element.bounding_box()
+        assert abs(box["y"] + box["height"] / 2 - middle) < 6, (width, element)
+        assert box["x"] + box["width"] <= width
+    assert scroll_width(page) <= width
