@@ -26,15 +26,23 @@ class ProgressTransition(models.Model):
         "engagements.Engagement", on_delete=models.CASCADE, related_name="progress_transitions",
         db_index=False,
     )
+    # The engagement's company, copied for the tenant's indexes. Its integrity is the
+    # engagement's (whose foreign key is checked), so the database checks no second key: each
+    # check is a locking read of the parent row per transition at commit, and the daily run
+    # writes thousands (docs/benchmarks.md). Deleting a company still deletes its transitions
+    # (Django's CASCADE).
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+",
-                                db_index=False)
+                                db_index=False, db_constraint=False)
     from_status = models.CharField(max_length=20, choices=Progress)
     to_status = models.CharField(max_length=20, choices=Progress)
     day = models.DateField()
     cause = models.CharField(max_length=20, choices=Cause)
+    # Written by the statement that inserts the run itself (tracking.evaluation's `runs`), so
+    # not checked again at commit, one locking read per transition (as `company`). Deleting a
+    # run still clears it here (Django's SET_NULL).
     run = models.ForeignKey(
         "tracking.EvaluationRun", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="transitions",
+        related_name="transitions", db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # A flip to Off Track found by an at-once evaluation (not the daily run, which hands its
