@@ -110,9 +110,16 @@ class NudgeItem(models.Model):
         REMINDER = "reminder", _("Still off track")
         EARLY_WARNING = "early_warning", _("Goes off track soon")
 
-    nudge = models.ForeignKey(Nudge, on_delete=models.CASCADE, related_name="items")
+    # Both keys are written only by the outbox's statements (notifications/outbox.py), which
+    # read the nudge and the engagement they point at in the same statement; the database
+    # does not check them again at commit, one locking read of each parent per item (the
+    # daily run writes thousands: docs/benchmarks.md). Deleting either still deletes the
+    # items (Django's CASCADE). The nudge's side is indexed by nudge_item_once.
+    nudge = models.ForeignKey(Nudge, on_delete=models.CASCADE, related_name="items",
+                              db_index=False, db_constraint=False)
     engagement = models.ForeignKey(
-        "engagements.Engagement", on_delete=models.CASCADE, related_name="+"
+        "engagements.Engagement", on_delete=models.CASCADE, related_name="+",
+        db_constraint=False,
     )
     reason = models.CharField(max_length=20, choices=Reason, default=Reason.OFF_TRACK)
     off_track_since = models.DateField(null=True, blank=True)
