@@ -180,12 +180,13 @@ def evaluate_engagement(engagement, *, cause, today=None):
 # `OFFSET 0` after a step that computes what the next reads several times keeps PostgreSQL
 # from copying the expression into every place that reads it (the status, for one, is read
 # by a dozen others): each is computed once per row.
-#   scope     the companies, the company-local "today" each is evaluated on, and its run;
+#   scope     the companies, the company-local "today" each is evaluated on, its run, and
+#             its timezone (read once per company, not per row);
 #   consumed  the daily run only: its companies' rows of the agenda (tracking.ProgressDue) up
 #             to their day, taken (deleted);
 #   target    the engagements to evaluate (all of them, or only those due: on the agenda, and
 #             their stored progress_due_on <= today), with what is stored of their progress
-#             and the row version read (xmin);
+#             and the row version read (its ctid and xmin);
 #   computed  per engagement, from its events in the current phase (discovery calls while
 #             coach matching, sessions otherwise) dated in the company's timezone: latest
 #             activity on or before today, next scheduled event after today, first day to come
@@ -202,7 +203,9 @@ def evaluate_engagement(engagement, *, cause, today=None):
 #             and the new values of the rows that changed only, so that it stays narrow;
 #   updated   the conditional UPDATE of the rows where a stored value differs (an evaluation
 #             that changes nothing writes nothing: no dead rows, no index entries, no WAL),
-#             and only of the row version read (xmin unchanged), so a concurrent
+#             found by the ctid read (a TID scan, no second descent of the primary key),
+#             and only that row version (xmin unchanged: a row updated since has another ctid
+#             and xmin, and PostgreSQL's recheck of the newer version fails), so a concurrent
 #             evaluate_engagement() wins and nothing is recorded twice. The day evaluated is
 #             the same for every row of a run: it is stored once (tracking.EvaluationRun.day),
 #             and `progress_evaluated_on` is the day a row's stored values were last written.
@@ -319,7 +322,7 @@ updated AS (
         progress_due_on = d.progress_due_on,
         progress_evaluated_on = d.today
     FROM decided d
-    WHERE d.differs AND e.ctid = d.seen_ctid AND e.xmin = d.seen_xmin
+    WHERE d.differs AND e.ctid = d.seen_ctid AND e.xmin = d.seen_xmin AND e.id = d.id
     RETURNING e.id, e.company_id, d.old_progress, e.progress, e.off_track_since, d.today,
               e.progress_due_on, d.old_progress_due_on
 ),
