@@ -499,12 +499,14 @@ computed AS (
 # A coach-matching engagement's selection day (activity once it is active), in two shapes:
 # for all engagements a hash join; for the few due ones a lookup made only for the rows it
 # counts for (the lateral's condition on `e` alone is a one-time filter: no index probe for
-# the others).
+# the others; OFFSET 0 keeps PostgreSQL from flattening it into a plain join, which probes
+# for every row).
 SELECTION_ALL = "LEFT JOIN {selection} cs ON cs.engagement_id = e.id"
 SELECTION_DUE = """LEFT JOIN LATERAL (
         SELECT cs.selected_on FROM {selection} cs
         WHERE cs.engagement_id = e.id
           AND e.kind = %(kind_coach_matching)s AND e.status = %(active)s
+        OFFSET 0
     ) cs ON true"""
 
 # work_mem for the statement: the full evaluation's event aggregate holds a group per
