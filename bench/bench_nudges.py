@@ -97,6 +97,11 @@ SELECT e, (e - 1) %% %(companies)s + 1, 'on_track', 'off_track', %(day)s, 'daily
        (e - 1) %% %(companies)s + 1, now()
   FROM generate_series(1, %(engagements)s) e;
 
+-- As the evaluation counts them (the outbox reads the flips of the runs that wrote some).
+UPDATE tracking_evaluationrun r
+   SET transitions_count = (SELECT count(*) FROM tracking_progresstransition t
+                             WHERE t.run_id = r.id);
+
 SELECT setval(pg_get_serial_sequence('accounts_company', 'id'), %(companies)s);
 SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), %(first_coachee)s + %(engagements)s);
 SELECT setval(pg_get_serial_sequence('templates_app_engagementtemplate', 'id'), %(companies)s);

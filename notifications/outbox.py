@@ -44,13 +44,17 @@ logger = logging.getLogger("notifications.outbox")
 #
 # `runs` (run, company, day) are the daily runs the rows are owed for, all of them in one
 # statement (the day's companies together, whatever their number); an at-once flip is one row
-# without a run. `{flips}` picks the transitions that count: a run's, or the one flip's.
+# without a run. `flipped` are those of them whose flips are read: the daily runs that wrote
+# transitions (most companies' runs write none on most days, and with 5,000 runs PostgreSQL
+# read every transition ever written to find a few hundred), or the at-once row. `{flips}`
+# picks the transitions that count: a run's, or the one flip's.
 _ELIGIBLE_SQL = """
 WITH runs (run_id, company_id, day) AS ({runs}),
+flipped (run_id, company_id, day) AS ({flipped}),
 due AS (
     SELECT e.id AS engagement_id, e.company_id, r.day, e.coachee_id, e.coach_id, e.owner_id,
            e.location_id, e.off_track_since, %(reason_off_track)s AS reason
-      FROM runs r
+      FROM flipped r
       JOIN {transition} t ON {flips}
       JOIN {engagement} e ON e.id = t.engagement_id
      WHERE t.to_status = %(off_track)s
@@ -236,22 +240,26 @@ def _tables():
     }
 
 
-def runs_step(rows):
+def runs_step(rows, name="runs"):
     """
     The `runs` step of _ELIGIBLE_SQL for `rows` [(run id or None, company id, day)]: its SQL
-    and parameters, one array each on PostgreSQL, a VALUES list on SQLite (which has no
-    arrays).
+    and parameters (named after `name`), one array each on PostgreSQL, a VALUES list on SQLite
+    (which has no arrays).
     """
     if connection.vendor == "postgresql":
-        run_ids, company_ids, days = (list(column) for column in zip(*rows, strict=True))
-        return ("SELECT * FROM unnest(CAST(%(run_ids)s AS bigint[]),"
-                " CAST(%(company_ids)s AS bigint[]), CAST(%(days)s AS date[]))",
-                {"run_ids": pg_array(run_ids), "company_ids": pg_array(company_ids),
-                 "days": pg_array(days)})
+        return (f"SELECT * FROM unnest(CAST(%({name}_run_ids)s AS bigint[]),"
+                f" CAST(%({name}_company_ids)s AS bigint[]), CAST(%({name}_days)s AS date[]))",
+                {f"{name}_run_ids": pg_array(run_id for run_id, _, _ in rows),
+                 f"{name}_company_ids": pg_array(company_id for _, company_id, _ in rows),
+                 f"{name}_days": pg_array(day for _, _, day in rows)})
+    if not rows:
+        return "SELECT NULL, NULL, NULL WHERE 0 = 1", {}
     params = {}
     for n, (run_id, company_id, day) in enumerate(rows):
-        params.update({f"run_{n}": run_id, f"company_{n}": company_id, f"day_{n}": day})
-    values = ", ".join(f"(%(run_{n})s, %(company_{n})s, %(day_{n})s)" for n in range(len(rows)))
+        params.update({f"{name}_run_{n}": run_id, f"{name}_company_{n}": company_id,
+                       f"{name}_day_{n}": day})
+    values = ", ".join(f"(%({name}_run_{n})s, %({name}_company_{n})s, %({name}_day_{n})s)"
+                       for n in range(len(rows)))
     return f"VALUES {values}", params
 
 
@@ -262,16 +270,21 @@ def build_outbox(run):
 
 def build_outbox_for_runs(runs):
     """
-    Writes the nudges owed for `runs` (tracking.EvaluationRun, of the day's companies) into
-    the outbox, in the caller's transaction. Two statements, whatever the number of runs,
+    Writes the nudges owed for `runs` (tracking.EvaluationRun, of the day's companies; the
+    flips of those whose `transitions_count` is not 0) into the outbox, in the caller's
+    transaction. Two statements, whatever the number of runs,
     engagements or recipients. Returns the number of nudges created (0 on a re-run).
     """
     if not runs:
         return 0
     tables = _tables()
     runs_sql, params = runs_step([(run.pk, run.company_id, run.day) for run in runs])
-    eligible = _ELIGIBLE_SQL.format(runs=runs_sql, flips="t.run_id = r.run_id", **tables)
-    params.update({"now": timezone.now(), "daily": True, **CHOICES})
+    flipped_sql, flipped_params = runs_step(
+        [(run.pk, run.company_id, run.day) for run in runs if run.transitions_count],
+        name="flipped")
+    eligible = _ELIGIBLE_SQL.format(runs=runs_sql, flipped=flipped_sql,
+                                    flips="t.run_id = r.run_id", **tables)
+    params.update({"now": timezone.now(), "daily": True, **flipped_params, **CHOICES})
     with connection.cursor() as cursor:
         cursor.execute(eligible + _INSERT_NUDGES_SQL.format(**tables), params)
         created = cursor.fetchall()
@@ -303,7 +316,8 @@ def build_outbox_for_flip(transition, today, tz):
     """
     tables = _tables()
     runs_sql, params = runs_step([(None, transition.company_id, today)])
-    eligible = _ELIGIBLE_SQL.format(runs=runs_sql, flips="t.id = %(transition)s", **tables)
+    eligible = _ELIGIBLE_SQL.format(runs=runs_sql, flipped="SELECT * FROM runs",
+                                    flips="t.id = %(transition)s", **tables)
     next_day = today + dt.timedelta(days=1)
     params |= {
         "transition": transition.pk, "company": transition.company_id, "day": today,

@@ -45,5 +45,8 @@ def turn_off_track():
             )
             for e in engagements
         )
+        # As the evaluation counts them: the outbox reads the flips of runs that wrote some.
+        run.transitions_count += len(engagements)
+        EvaluationRun.objects.filter(pk=run.pk).update(transitions_count=run.transitions_count)
 
     return turn
