@@ -80,23 +80,24 @@ due AS (
 recipients AS (
     SELECT d.engagement_id, d.company_id, d.day, d.reason, d.off_track_since,
            d.coachee_id AS user_id, %(role_coachee)s AS role
-      FROM due d
+      FROM due d JOIN {user} u ON u.id = d.coachee_id
+     WHERE u.status IN (%(user_active)s, %(user_invited)s)
     UNION ALL
     SELECT d.engagement_id, d.company_id, d.day, d.reason, d.off_track_since, d.coach_id,
            %(role_coach)s
-      FROM due d WHERE d.coach_id IS NOT NULL
+      FROM due d JOIN {user} u ON u.id = d.coach_id
+     WHERE u.status IN (%(user_active)s, %(user_invited)s)
     UNION ALL
     SELECT d.engagement_id, d.company_id, d.day, d.reason, d.off_track_since, d.owner_id,
            %(role_administrator)s
       FROM due d JOIN {user} o ON o.id = d.owner_id
-     WHERE {owner_manages}
+     WHERE o.status IN (%(user_active)s, %(user_invited)s) AND {owner_manages}
 ),
 eligible AS (
     SELECT r.engagement_id, r.company_id, r.day, r.reason, r.off_track_since, r.user_id,
            r.role
-      FROM recipients r JOIN {user} u ON u.id = r.user_id
-     WHERE u.status IN (%(user_active)s, %(user_invited)s)
-       AND NOT EXISTS (SELECT 1 FROM {preference} p
+      FROM recipients r
+     WHERE NOT EXISTS (SELECT 1 FROM {preference} p
                         WHERE p.user_id = r.user_id AND p.role = r.role AND NOT p.enabled)
     UNION ALL
     -- Rule 11: on-track engagements with nothing scheduled that go off track exactly W days
@@ -178,22 +179,32 @@ created AS (
 placed (placed) AS (
     SELECT (SELECT count(*) FROM created) = (SELECT count(*) FROM found WHERE new_id IS NOT NULL)
 ),
-items AS (
+added AS (
     INSERT INTO {item} (nudge_id, engagement_id, reason, off_track_since)
-    SELECT x.nudge_id, x.engagement_id, MIN(x.reason), MIN(x.off_track_since)
-      FROM (SELECT CASE WHEN f.nudge_id > 0 THEN f.nudge_id
-                        WHEN (SELECT placed FROM placed) THEN f.new_id END AS nudge_id,
-                   i.engagement_id, i.reason, i.off_track_since
-              FROM found f,
-                   unnest(f.engagement_ids, f.reasons, f.off_track_sinces)
-                       AS i (engagement_id, reason, off_track_since)) x
-     WHERE x.nudge_id IS NOT NULL
-     GROUP BY x.nudge_id, x.engagement_id
+    SELECT f.nudge_id, i.engagement_id, MIN(i.reason), MIN(i.off_track_since)
+      FROM found f,
+           unnest(f.engagement_ids, f.reasons, f.off_track_sinces)
+               AS i (engagement_id, reason, off_track_since)
+     WHERE f.nudge_id > 0
+     GROUP BY f.nudge_id, i.engagement_id
     ON CONFLICT (nudge_id, engagement_id) DO NOTHING
+    RETURNING 1
+),
+-- A new nudge's items cannot be there already: no ON CONFLICT (which checks the key before
+-- each row as well as when inserting it).
+listed AS (
+    INSERT INTO {item} (nudge_id, engagement_id, reason, off_track_since)
+    SELECT f.new_id, i.engagement_id, MIN(i.reason), MIN(i.off_track_since)
+      FROM found f,
+           unnest(f.engagement_ids, f.reasons, f.off_track_sinces)
+               AS i (engagement_id, reason, off_track_since)
+     WHERE f.new_id IS NOT NULL AND (SELECT placed FROM placed)
+     GROUP BY f.new_id, i.engagement_id
     RETURNING 1
 )
 SELECT ARRAY(SELECT c.company_id FROM created c), ARRAY(SELECT c.role FROM created c),
-       (SELECT count(*) FROM items), NOT (SELECT placed FROM placed), {analyzed_rows}
+       (SELECT count(*) FROM added) + (SELECT count(*) FROM listed),
+       NOT (SELECT placed FROM placed), {analyzed_rows}
 """
 
 # Items join only nudges still pending: one already handed to the mailer is never changed.
@@ -349,9 +360,10 @@ def build_outbox_for_runs(runs):
     if not runs:
         return 0
     tables = _tables()
-    runs_sql, params = runs_step([(run.pk, run.company_id, run.day) for run in runs])
+    rows = [(run.id, run.company_id, run.day) for run in runs]
+    runs_sql, params = runs_step(rows)
     flipped_sql, flipped_params = runs_step(
-        [(run.pk, run.company_id, run.day) for run in runs if run.transitions_count],
+        [row for row, run in zip(rows, runs, strict=True) if run.transitions_count],
         name="flipped")
     eligible = _ELIGIBLE_SQL.format(runs=runs_sql, flipped=flipped_sql,
                                     flips="t.run_id = r.run_id", **tables)
@@ -376,11 +388,11 @@ def build_outbox_for_runs(runs):
             items += rowcount(cursor)
     metrics.nudges_queued([role for _, role in created])
     per_company = Counter(company_id for company_id, _ in created)
-    for run in runs:
-        if per_company[run.company_id]:
+    for run in runs if per_company else ():
+        if nudges := per_company.get(run.company_id):
             logger.info("outbox_built", extra={
                 "company": run.company.slug, "day": run.day, "run": run.pk,
-                "nudges": per_company[run.company_id]})
+                "nudges": nudges})
     logger.info("outbox_run", extra={"runs": len(runs), "nudges": len(created), "items": items})
     return len(created)
 

@@ -9,7 +9,10 @@ def pg_array(values):
     5,000 companies that cost more than its statement. The values are ints and dates, whose
     str() PostgreSQL reads back exactly; nothing else may be passed.
     """
-    return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+    values = list(values)
+    if None in values:
+        return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def rowcount(cursor):
