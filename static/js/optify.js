@@ -49,8 +49,9 @@ document.addEventListener("DOMContentLoaded", () => {
     if (label && count) label.textContent = ` (${count})`;
   });
 
-  // A chart wider than its frame (a phone) shows its latest weeks first.
-  document.querySelectorAll(".trend-frame").forEach((frame) => {
+  // A chart or a table of months wider than its frame (a phone) shows its latest first, as
+  // the laptop does: the report's weeks, the Billing page's months by location.
+  document.querySelectorAll(".trend-frame, [data-scroll-to-end]").forEach((frame) => {
     frame.scrollLeft = frame.scrollWidth;
   });
 

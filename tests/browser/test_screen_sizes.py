@@ -182,3 +182,32 @@ def test_dates_are_typed_as_the_pages_show_them(signed_in_page, global_admin, pr
     page.get_by_text("Session scheduled.").wait_for()
     # In the company's time (Europe/London is on summer time by 9 April).
     assert page.get_by_text("Thu 9 Apr 2026, 10:30").count() == 1
+
+
+def test_billing_by_location_opens_on_the_latest_months_on_a_phone(
+        signed_in_page, global_admin, programme, late_march):
+    # Like the laptop, where the months run left to right up to this one, the phone opens the
+    # table on the latest months (it started on the oldest), the location kept in view.
+    page = signed_in_page(global_admin, viewport=PHONE)
+    page.goto(reverse("reports:billing"))
+    assert scroll_width(page) <= PHONE["width"]
+    frame = page.locator(".table-wrap:has(table.billing-locations)")
+    table = frame.locator("table.billing-locations")
+    sizes = frame.evaluate(
+        "(el) => ({left: el.scrollLeft, width: el.scrollWidth, shown: el.clientWidth})")
+    assert sizes["width"] > sizes["shown"], "the months fit a phone: nothing to scroll"
+    assert sizes["left"] >= sizes["width"] - sizes["shown"] - 1
+
+    def inside(locator):
+        cell, box = locator.bounding_box(), frame.bounding_box()
+        return box["x"] - 1 <= cell["x"] <= cell["x"] + cell["width"] <= box["x"] + box["width"] + 1
+
+    assert inside(table.locator("thead th").last)
+    assert table.locator("thead th").last.inner_text().title() == "Mar 2026"
+    assert not inside(table.locator("thead th").nth(2))  # the oldest month, Apr 2025
+    assert inside(table.get_by_role("cell", name="London"))
+    # ... and the laptop shows them all, from the location to this month.
+    page.set_viewport_size(LAPTOP)
+    page.goto(reverse("reports:billing"))
+    assert frame.evaluate("(el) => el.scrollWidth <= el.clientWidth")
+    assert inside(table.locator("thead th").first) and inside(table.locator("thead th").last)
