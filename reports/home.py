@@ -12,7 +12,7 @@ they may see (how many engagements, clients and coaches; the sessions) instead o
 import datetime as dt
 from collections import Counter
 
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -60,28 +60,41 @@ def programme_counts(user, today):
     return totals
 
 
-def needs_attention(user, today, limit=ATTENTION_LIMIT):
+def needs_attention(user, today, limit=None):
     """
     Off track (the longest first), then going off track within SOON_DAYS (the soonest first):
-    among the running engagements whose progress `user` sees. One query.
+    among the running engagements whose progress `user` sees. Per part of the gate
+    (`by_progress(user).parts`), so that a big tenant's administrator reads the oldest
+    off-track rows in order from the company's off-track index (`eng_company_offtrack`) and
+    stops at `limit`, rather than every running row sorted (0.4 s for 200,000): one query per
+    part for the off-track rows, and one per part for the soon ones only when fewer than
+    `limit` are off track.
     """
-    rows = list(
-        Engagement.objects.restrict(user).filter(by_progress(user).seen,
-                                                 status__in=ACTIVE_STATUSES)
-        .annotate(projected=projected_off_track_on())
-        .filter(Q(progress=Progress.OFF_TRACK)
-                | Q(progress=Progress.ON_TRACK, tracking_threshold_days__isnull=False,
-                    projected__lte=today + dt.timedelta(days=SOON_DAYS)))
-        .select_related("coachee", "coach", "template")
-        .order_by(Case(When(progress=Progress.OFF_TRACK, then=Value(0)), default=Value(1),
-                       output_field=IntegerField()),
-                  F("off_track_since").asc(nulls_last=True), "projected", "pk")[:limit]
-    )
+    limit = limit or ATTENTION_LIMIT
+    running = Engagement.objects.filter(status__in=ACTIVE_STATUSES)
+    parts = [part.select_related("coachee", "coach", "template")
+             for part in by_progress(user).parts(running) if part is not None]
+    # Off track rows always have their day (rules.py); saying so lets PostgreSQL use the
+    # partial index, whose predicate it is.
+    rows = sorted(
+        (row for part in parts
+         for row in part.filter(seen_progress=Progress.OFF_TRACK, off_track_since__isnull=False)
+         .order_by("off_track_since", "pk")[:limit]),
+        key=lambda row: (row.off_track_since, row.pk))[:limit]
+    if len(rows) < limit:
+        soon = Q(seen_progress=Progress.ON_TRACK, tracking_threshold_days__isnull=False,
+                 projected__lte=today + dt.timedelta(days=SOON_DAYS))
+        rows += sorted(
+            (row for part in parts
+             for row in part.annotate(projected=projected_off_track_on()).filter(soon)
+             .order_by("projected", "pk")[:limit - len(rows)]),
+            key=lambda row: (row.projected, row.pk))[:limit - len(rows)]
     for row in rows:
         row.progress_badge = progress_html(row.seen_progress)
         row.reason = progress_reason(row)
-        row.days_left = (max((row.projected - today).days, 0)
-                         if row.progress == Progress.ON_TRACK and row.projected else None)
+        projected = getattr(row, "projected", None)
+        row.days_left = (max((projected - today).days, 0)
+                         if row.progress == Progress.ON_TRACK and projected else None)
     return rows
 
 

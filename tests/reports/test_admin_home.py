@@ -91,6 +91,24 @@ def test_needs_attention_lists_off_track_longest_first_then_going_off_track_soon
     assert '<time datetime="2026-03-10">10 Mar 2026</time>' in html
 
 
+def test_needs_attention_merges_what_they_administer_with_what_they_coach_elsewhere(
+        client_for, global_admin, other_company, other_admin, programme, monkeypatch):
+    # Read per part of the gate (the rows they administer, the rows they coach in another
+    # company), then merged: the oldest off track first, whichever part it comes from.
+    coached = factories.EngagementFactory(
+        company=other_company, owner=other_admin, coach=global_admin,
+        progress=Progress.OFF_TRACK, off_track_since=dt.date(2026, 3, 5))
+    response = client_for(global_admin).get(HOME)
+    attention = [e.pk for e in response.context["attention"]]
+    assert attention == [coached.pk] + [programme[name].pk
+                                        for name in ("off_leeds", "off", "soon")]
+    # With room for two, the two oldest off track: no soon row, nothing from beyond the limit.
+    monkeypatch.setattr("reports.home.ATTENTION_LIMIT", 2)
+    response = client_for(global_admin).get(HOME)
+    assert [e.pk for e in response.context["attention"]] == [coached.pk,
+                                                             programme["off_leeds"].pk]
+
+
 def test_a_location_administrator_counts_their_locations_only(client_for, location_admin,
                                                                programme):
     response = client_for(location_admin).get(HOME)
@@ -158,8 +176,9 @@ def test_the_administrators_home_runs_a_fixed_number_of_queries(
     client.get(HOME)
     # The session, the user, their company (its "today"); the counts of the rows they
     # administer and of the others they see (one each); "coaches or is coached?"; needs
-    # attention (one, people joined); the provider's count (none here).
-    with django_assert_num_queries(8):
+    # attention's off-track rows, one per part of the gate, people joined (its soon rows
+    # only when fewer than ten are off track: here ten are); the provider's count (none).
+    with django_assert_num_queries(9):
         client.get(HOME)
 
 
