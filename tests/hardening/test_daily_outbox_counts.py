@@ -40,3 +40,25 @@ def test_the_daily_outbox_and_events_count_what_they_wrote(db):
     # Two coachees, their coaches and the owner; the owner's digest lists both.
     assert build_outbox_for_runs([run]) == Nudge.objects.count() == 5
     assert NudgeItem.objects.count() == 6
+
+
+def test_a_day_without_flips_still_writes_the_reminders(db):
+    # No run of the day wrote a transition, so no run's flips are read (on SQLite an empty
+    # VALUES list cannot be written): the reminders still come, on both engines.
+    company = factories.CompanyFactory(slug="acme")
+    admin = factories.AdminFactory(company=company)
+    engagement = factories.EngagementFactory(
+        company=company, owner=admin, started_on=STARTED, offtrack_notifications_enabled=True,
+        offtrack_reminder_every_days=7, template__tracking_threshold_days=21)
+    engagement = Engagement.objects.select_related("company").get(pk=engagement.pk)
+    evaluate_engagement(engagement, cause=Cause.LAUNCH, today=STARTED)
+    assert run_daily_evaluation(company, DAY).transitions_count == 1
+    Nudge.objects.all().delete()
+
+    run = run_daily_evaluation(company, DAY + dt.timedelta(days=7))
+
+    assert run.transitions_count == 0
+    # The coachee, the coach and the owner, each reminded of the one engagement.
+    assert Nudge.objects.count() == 3
+    assert set(NudgeItem.objects.values_list("reason", "engagement_id")) == {
+        (NudgeItem.Reason.REMINDER, engagement.pk)}
