@@ -101,3 +101,20 @@ def test_a_provider_administrator_sees_the_rows_but_no_progress(
     assert page.locator("#total-on").inner_text() == page.locator("#total-off").inner_text() == "0"
     table = page.locator("#report-table tbody").inner_text()
     assert "Off Track" not in table and "On Track" not in table
+
+
+@pytest.mark.parametrize("width", [1366, 1100])
+def test_the_chart_is_centred_in_its_card_on_a_laptop(signed_in_page, global_admin, history,
+                                                       mid_may, width):
+    # Drawn at most 300 px high, it is narrower than its card on a laptop: it stood against
+    # the card's left edge, the rest of the card empty; now it sits in the middle.
+    page = signed_in_page(global_admin, viewport={"width": width, "height": 800})
+    page.goto("/reports/")
+    card = page.locator("figure.trend").bounding_box()
+    drawn = page.locator("svg.trend-chart").evaluate("""(svg) => {
+        const view = svg.viewBox.baseVal, ctm = svg.getScreenCTM();
+        return {left: ctm.e, right: ctm.e + view.width * ctm.a};
+    }""")
+    assert drawn["right"] - drawn["left"] < card["width"] - 100  # narrower than the card
+    left, right = drawn["left"] - card["x"], card["x"] + card["width"] - drawn["right"]
+    assert abs(left - right) <= 2, (left, right)
