@@ -180,8 +180,9 @@ def evaluate_engagement(engagement, *, cause, today=None):
 # `OFFSET 0` after a step that computes what the next reads several times keeps PostgreSQL
 # from copying the expression into every place that reads it (the status, for one, is read
 # by a dozen others): each is computed once per row.
-#   scope     the companies, the company-local "today" each is evaluated on, its run, and
-#             its timezone (read once per company, not per row);
+#   scope     the companies, the company-local "today" each is evaluated on, and its run
+#             (joined to the companies table where it is read: a join inside it cost the
+#             full evaluation its parallel workers);
 #   consumed  the daily run only: its companies' rows of the agenda (tracking.ProgressDue) up
 #             to their day, taken (deleted);
 #   target    the engagements to evaluate (all of them, or only those due: on the agenda, and
@@ -215,15 +216,13 @@ def evaluate_engagement(engagement, *, cause, today=None):
 #   inserted  one ProgressTransition per changed status, dated when it really happened.
 # The result: one row per company (the runs' counts).
 EVALUATE_SQL = """
-WITH scope (company_id, today, run_id, tz) AS NOT MATERIALIZED (
-    SELECT u.company_id, u.today, u.run_id, c.timezone
-    FROM unnest(CAST(%(company_ids)s AS bigint[]), CAST(%(days)s AS date[]),
-                CAST(%(run_ids)s AS bigint[])) AS u (company_id, today, run_id)
-    JOIN {company} c ON c.id = u.company_id
+WITH scope (company_id, today, run_id) AS NOT MATERIALIZED (
+    SELECT * FROM unnest(CAST(%(company_ids)s AS bigint[]), CAST(%(days)s AS date[]),
+                         CAST(%(run_ids)s AS bigint[]))
 ),{consume}
 target AS (
     SELECT e.id, e.company_id, e.ctid AS seen_ctid, e.xmin AS seen_xmin, e.status,
-           e.started_on, e.tracking_threshold_days AS threshold, s.today, s.tz,
+           e.started_on, e.tracking_threshold_days AS threshold, s.today, c.timezone AS tz,
            CASE WHEN e.kind = %(kind_coach_matching)s AND e.status = %(active)s
                 THEN cs.selected_on END AS selected_on,
            e.progress AS old_progress, e.off_track_since AS old_off_track_since,
@@ -232,6 +231,7 @@ target AS (
            e.progress_due_on AS old_progress_due_on
     FROM {engagement} e
     JOIN scope s ON s.company_id = e.company_id
+    JOIN {company} c ON c.id = e.company_id
     {selection_join}
     WHERE {due_filter}
 ),
@@ -405,6 +405,7 @@ runs AS (
            COALESCE(v.on_track, 0), COALESCE(v.off_track, 0), COALESCE(v.paused, 0),
            COALESCE(v.not_tracked, 0), COALESCE(w.transitions, 0)
     FROM scope s
+    JOIN {company} c ON c.id = s.company_id
     LEFT JOIN evaluated v ON v.company_id = s.company_id
     LEFT JOIN written w ON w.company_id = s.company_id
     RETURNING id, company_id, on_track, off_track, paused, not_tracked, transitions_count,
@@ -448,21 +449,23 @@ agg AS (
     -- guessed 200 for 800,000); an engagement is in one phase, so the two never overlap.
     SELECT x.id, {event_aggregates}
     FROM (
-        SELECT e.id, sc.today, s.status, (s.starts_at AT TIME ZONE sc.tz)::date AS day,
-               (s.cancelled_at AT TIME ZONE sc.tz)::date AS cancelled_day
+        SELECT e.id, sc.today, s.status, (s.starts_at AT TIME ZONE c.timezone)::date AS day,
+               (s.cancelled_at AT TIME ZONE c.timezone)::date AS cancelled_day
         FROM {session} s
         JOIN {engagement} e ON e.id = s.engagement_id AND e.status = %(active)s
         JOIN scope sc ON sc.company_id = e.company_id
+        JOIN {company} c ON c.id = e.company_id
     ) x
     GROUP BY x.id
     UNION ALL
     SELECT x.id, {event_aggregates}
     FROM (
-        SELECT e.id, sc.today, d.status, (d.starts_at AT TIME ZONE sc.tz)::date AS day,
-               (d.cancelled_at AT TIME ZONE sc.tz)::date AS cancelled_day
+        SELECT e.id, sc.today, d.status, (d.starts_at AT TIME ZONE c.timezone)::date AS day,
+               (d.cancelled_at AT TIME ZONE c.timezone)::date AS cancelled_day
         FROM {call} d
         JOIN {engagement} e ON e.id = d.engagement_id AND e.status = %(coach_matching)s
         JOIN scope sc ON sc.company_id = e.company_id
+        JOIN {company} c ON c.id = e.company_id
     ) x
     GROUP BY x.id
 ),

@@ -79,7 +79,7 @@ class EvaluationRun(models.Model):
 
     # Indexed by evaluation_run_once_a_day (company, day). Not checked again at commit (a
     # locking read of the company per run, thousands a day): the daily statement inserts each
-    # run from the company row it reads (tracking.evaluation's `scope`). Deleting a company
+    # run from the company row it reads (tracking.evaluation's `runs`). Deleting a company
     # still deletes its runs (Django's CASCADE).
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+",
                                 db_index=False, db_constraint=False)
