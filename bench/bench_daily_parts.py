@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_tracking import database_for, load  # noqa: E402
-from seed import setup_django  # noqa: E402
+from seed import roll_back_after_commit_checks, setup_django  # noqa: E402
 
 
 def main(argv=None):
@@ -52,7 +52,7 @@ def main(argv=None):
     setup_django(url)
 
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from accounts.models import Company
     from notifications import outbox, webhooks
@@ -89,10 +89,8 @@ def main(argv=None):
         with transaction.atomic():
             runs = jobs.run_daily_evaluations([(c, args.day) for c in companies])
             checked = time.perf_counter()
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            roll_back_after_commit_checks()
             times["commit"].append(time.perf_counter() - checked)
-            transaction.set_rollback(True)
         times["total"].append(time.perf_counter() - started)
         return runs
 

@@ -11,6 +11,7 @@ they may see (how many engagements, clients and coaches; the sessions) instead o
 
 import datetime as dt
 from collections import Counter
+from operator import attrgetter
 
 from django.db.models import Count, Q
 from django.shortcuts import render
@@ -76,19 +77,13 @@ def needs_attention(user, today, limit=None):
              for part in by_progress(user).parts(running) if part is not None]
     # Off track rows always have their day (rules.py); saying so lets PostgreSQL use the
     # partial index, whose predicate it is.
-    rows = sorted(
-        (row for part in parts
-         for row in part.filter(seen_progress=Progress.OFF_TRACK, off_track_since__isnull=False)
-         .order_by("off_track_since", "pk")[:limit]),
-        key=lambda row: (row.off_track_since, row.pk))[:limit]
+    rows = _first([part.filter(seen_progress=Progress.OFF_TRACK, off_track_since__isnull=False)
+                   for part in parts], limit, "off_track_since", "pk")
     if len(rows) < limit:
         soon = Q(seen_progress=Progress.ON_TRACK, tracking_threshold_days__isnull=False,
                  projected__lte=today + dt.timedelta(days=SOON_DAYS))
-        rows += sorted(
-            (row for part in parts
-             for row in part.annotate(projected=projected_off_track_on()).filter(soon)
-             .order_by("projected", "pk")[:limit - len(rows)]),
-            key=lambda row: (row.projected, row.pk))[:limit - len(rows)]
+        rows += _first([part.annotate(projected=projected_off_track_on()).filter(soon)
+                        for part in parts], limit - len(rows), "projected", "pk")
     for row in rows:
         row.progress_badge = progress_html(row.seen_progress)
         row.reason = progress_reason(row)
@@ -96,6 +91,15 @@ def needs_attention(user, today, limit=None):
         row.days_left = (max((projected - today).days, 0)
                          if row.progress == Progress.ON_TRACK and projected else None)
     return rows
+
+
+def _first(parts, limit, *fields):
+    """
+    The first `limit` rows, in the order of `fields` (ascending), of the disjoint querysets
+    `parts`: each read in that order and cut at `limit` on its own, then merged.
+    """
+    rows = [row for part in parts for row in part.order_by(*fields)[:limit]]
+    return sorted(rows, key=attrgetter(*fields))[:limit]
 
 
 def provided_engagements(user):
